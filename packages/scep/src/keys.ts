@@ -1,0 +1,61 @@
+import { constants, createHash, privateDecrypt, sign as cryptoSign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { ScepError } from './errors.js';
+import type { DigestName } from './types.js';
+
+/**
+ * Signs SCEP messages. The key may live anywhere (memory, HSM); `sign` receives the bytes to sign and the digest.
+ * ECDSA signatures are DER-encoded (as CMS wants).
+ */
+export interface ScepSigner {
+  /** DER of the certificate that goes with the key. */
+  readonly certificate: Uint8Array;
+  readonly keyType: 'rsa' | 'ec';
+  sign(data: Uint8Array, digest: DigestName): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Decrypts the key transport of messages encrypted to `certificate` (RSA). */
+export interface ScepDecrypter {
+  readonly certificate: Uint8Array;
+  /** Raw RSA (no padding): returns exactly modulus-length bytes. */
+  decryptRaw(ciphertext: Uint8Array): Uint8Array;
+  /** RSAES-OAEP with the given hash for OAEP and MGF1. */
+  decryptOaep(ciphertext: Uint8Array, hash: DigestName): Uint8Array;
+  /** A secret tied to the private key, used to derive implicit-rejection keys. Never leaves the process. */
+  readonly rejectionSecret: Uint8Array;
+}
+
+function keyType(key: KeyObject): 'rsa' | 'ec' {
+  if (key.asymmetricKeyType === 'rsa') return 'rsa';
+  if (key.asymmetricKeyType === 'ec') return 'ec';
+  throw new ScepError('unsupportedAlgorithm', `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported`);
+}
+
+/** A signer over a Node.js private `KeyObject`, imported once by the caller. */
+export function keyObjectSigner(certificate: Uint8Array, key: KeyObject): ScepSigner {
+  const type = keyType(key);
+  return {
+    certificate,
+    keyType: type,
+    sign: (data, digest) =>
+      type === 'rsa'
+        ? cryptoSign(digest, data, { key, padding: constants.RSA_PKCS1_PADDING })
+        : cryptoSign(digest, data, { key, dsaEncoding: 'der' }),
+  };
+}
+
+/** A decrypter over a Node.js RSA private `KeyObject`, imported once by the caller. */
+export function keyObjectDecrypter(certificate: Uint8Array, key: KeyObject): ScepDecrypter {
+  if (keyType(key) !== 'rsa') throw new ScepError('unsupportedAlgorithm', 'key transport needs an RSA key');
+  const rejectionSecret = createHash('sha256')
+    .update('scepkit implicit rejection')
+    .update(key.export({ format: 'der', type: 'pkcs8' }))
+    .digest();
+  return {
+    certificate,
+    rejectionSecret,
+    decryptRaw: (c) => privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, c),
+    decryptOaep: (c, hash) =>
+      privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, c),
+  };
+}
