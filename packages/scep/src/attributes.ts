@@ -30,18 +30,28 @@ export function buildScepAttributes(a: ScepAttributes): pkijs.Attribute[] {
     new pkijs.Attribute({ type: OID.messageType, values: [printable(String(MESSAGE_TYPES[a.messageType]))] }),
   ];
   if (a.pkiStatus) {
-    out.push(new pkijs.Attribute({ type: OID.pkiStatus, values: [printable(String(PKI_STATUSES[a.pkiStatus]))] }));
+    out.push(
+      new pkijs.Attribute({ type: OID.pkiStatus, values: [printable(String(PKI_STATUSES[a.pkiStatus]))] }),
+    );
   }
   if (a.failInfo) {
-    out.push(new pkijs.Attribute({ type: OID.failInfo, values: [printable(String(FAIL_INFOS[a.failInfo]))] }));
+    out.push(
+      new pkijs.Attribute({ type: OID.failInfo, values: [printable(String(FAIL_INFOS[a.failInfo]))] }),
+    );
   }
   if (a.failInfoText) {
     out.push(
-      new pkijs.Attribute({ type: OID.failInfoText, values: [new asn1js.Utf8String({ value: a.failInfoText })] }),
+      new pkijs.Attribute({
+        type: OID.failInfoText,
+        values: [new asn1js.Utf8String({ value: a.failInfoText })],
+      }),
     );
   }
   out.push(
-    new pkijs.Attribute({ type: OID.senderNonce, values: [new asn1js.OctetString({ valueHex: a.senderNonce })] }),
+    new pkijs.Attribute({
+      type: OID.senderNonce,
+      values: [new asn1js.OctetString({ valueHex: a.senderNonce })],
+    }),
   );
   if (a.recipientNonce) {
     out.push(
@@ -64,9 +74,11 @@ function stringValue(v: asn1js.AsnType | undefined, name: string): string | unde
 
 function nonceValue(v: asn1js.AsnType | undefined, name: string): Uint8Array | undefined {
   if (v === undefined) return undefined;
-  if (!(v instanceof asn1js.OctetString)) throw new ScepError('badAttribute', `${name} is not an OCTET STRING`);
+  if (!(v instanceof asn1js.OctetString))
+    throw new ScepError('badAttribute', `${name} is not an OCTET STRING`);
   const b = octetStringBytes(v);
-  if (b.length === 0 || b.length > MAX_NONCE_BYTES) throw new ScepError('badAttribute', `${name} has a bad length`);
+  if (b.length === 0 || b.length > MAX_NONCE_BYTES)
+    throw new ScepError('badAttribute', `${name} has a bad length`);
   return b;
 }
 

@@ -8,7 +8,14 @@ import type { ScepDecrypter, ScepSigner } from './keys.js';
 import { decodePkiMessage } from './pki-message.js';
 import type { PkiMessage } from './pki-message.js';
 import { buildSignedData } from './signed-data.js';
-import type { ContentCipher, DigestName, FailInfo, KeyTransport, PkiStatus, RsaSignatureStyle } from './types.js';
+import type {
+  ContentCipher,
+  DigestName,
+  FailInfo,
+  KeyTransport,
+  PkiStatus,
+  RsaSignatureStyle,
+} from './types.js';
 
 /**
  * The cipher a reply is encrypted with: the client's own, except single DES, which we never send (Debian's OpenSSL 3

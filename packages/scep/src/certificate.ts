@@ -36,7 +36,8 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 /** The subject key identifier extension, or SHA-1 of the public key bits (RFC 5280 §4.2.1.2 method 1). */
 export function subjectKeyIdentifier(pc: ParsedCertificate): Uint8Array {
   const ext = pc.cert.extensions?.find((e) => e.extnID === '2.5.29.14');
-  if (ext?.parsedValue instanceof asn1js.OctetString) return new Uint8Array(ext.parsedValue.valueBlock.valueHexView);
+  if (ext?.parsedValue instanceof asn1js.OctetString)
+    return new Uint8Array(ext.parsedValue.valueBlock.valueHexView);
   const bits = pc.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
   return createHash('sha1').update(bits).digest();
 }

@@ -19,7 +19,8 @@ export const CONTENT_CIPHERS: Readonly<Record<ContentCipher, CipherInfo>> = {
 };
 
 export function cipherByOid(oid: string): ContentCipher {
-  for (const [name, info] of Object.entries(CONTENT_CIPHERS)) if (info.oid === oid) return name as ContentCipher;
+  for (const [name, info] of Object.entries(CONTENT_CIPHERS))
+    if (info.oid === oid) return name as ContentCipher;
   throw new ScepError('unsupportedAlgorithm', `content cipher ${oid} is not supported`);
 }
 
@@ -35,13 +36,19 @@ function stripPkcs7(data: Buffer, blockSize: number): Buffer {
   return data.subarray(0, data.length - n);
 }
 
-export function decryptContent(cipher: ContentCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Buffer {
+export function decryptContent(
+  cipher: ContentCipher,
+  key: Uint8Array,
+  iv: Uint8Array,
+  data: Uint8Array,
+): Buffer {
   const info = CONTENT_CIPHERS[cipher];
   if (key.length !== info.keyLength || iv.length !== info.ivLength) {
     throw new ScepError('decryptFailed', 'content decryption failed');
   }
   if (cipher === 'des-cbc') {
-    if (data.length === 0 || data.length % 8 !== 0) throw new ScepError('decryptFailed', 'content decryption failed');
+    if (data.length === 0 || data.length % 8 !== 0)
+      throw new ScepError('decryptFailed', 'content decryption failed');
     const d = desCbc.create({ type: 'decrypt', key, iv, padding: false });
     return stripPkcs7(Buffer.from(d.update(data).concat(d.final())), 8);
   }

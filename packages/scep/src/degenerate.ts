@@ -10,7 +10,10 @@ import { MAX_CERTIFICATES, parseSignedData } from './signed-data.js';
  * Builds a degenerate certificates-only SignedData (RFC 8894 §3.4; no signers, no content) as used by
  * GetCACert (CA + RA chain), GetNextCACert, and inside a CertRep for the issued certificate or a CRL.
  */
-export function buildCertsOnly(certificates: readonly Uint8Array[], crls: readonly Uint8Array[] = []): Uint8Array {
+export function buildCertsOnly(
+  certificates: readonly Uint8Array[],
+  crls: readonly Uint8Array[] = [],
+): Uint8Array {
   const sd = new pkijs.SignedData({
     version: 1,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
@@ -32,7 +35,8 @@ export interface CertsOnly {
 /** Parses a degenerate certificates-only SignedData. */
 export function parseCertsOnly(der: Uint8Array, limits?: DerLimits): CertsOnly {
   const { signedData, certificates } = parseSignedData(der, limits);
-  if (signedData.signerInfos.length !== 0) throw new ScepError('malformed', 'certs-only SignedData has signers');
+  if (signedData.signerInfos.length !== 0)
+    throw new ScepError('malformed', 'certs-only SignedData has signers');
   const crls: Uint8Array[] = [];
   for (const c of signedData.crls ?? []) {
     if (c instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(c.toSchema().toBER()));

@@ -73,7 +73,8 @@ export function parseDer(
     if (e instanceof ScepError) throw new ScepError(e.code, `${what}: ${e.message}`);
     throw e;
   }
-  if (end !== bytes.length) throw new ScepError('malformed', `${what}: trailing bytes after the ASN.1 element`);
+  if (end !== bytes.length)
+    throw new ScepError('malformed', `${what}: trailing bytes after the ASN.1 element`);
   const parsed = asn1js.fromBER(bytes);
   if (parsed.offset === -1) throw new ScepError('malformed', `${what}: ${parsed.result.error || 'bad BER'}`);
   return parsed.result;
@@ -93,7 +94,8 @@ export function octetStringBytes(os: asn1js.OctetString): Uint8Array {
   if (!os.idBlock.isConstructed) return new Uint8Array(os.valueBlock.valueHexView);
   const parts: Uint8Array[] = [];
   for (const chunk of os.valueBlock.value) {
-    if (!(chunk instanceof asn1js.OctetString)) throw new ScepError('malformed', 'constructed OCTET STRING chunk');
+    if (!(chunk instanceof asn1js.OctetString))
+      throw new ScepError('malformed', 'constructed OCTET STRING chunk');
     parts.push(octetStringBytes(chunk));
   }
   return Buffer.concat(parts);

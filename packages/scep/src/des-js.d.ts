@@ -4,7 +4,12 @@ declare module 'des.js' {
     final(): number[];
   }
   interface CipherFactory {
-    create(opts: { type: 'encrypt' | 'decrypt'; key: number[] | Uint8Array; iv?: number[] | Uint8Array; padding?: boolean }): CipherInstance;
+    create(opts: {
+      type: 'encrypt' | 'decrypt';
+      key: number[] | Uint8Array;
+      iv?: number[] | Uint8Array;
+      padding?: boolean;
+    }): CipherInstance;
   }
   const des: {
     DES: CipherFactory;

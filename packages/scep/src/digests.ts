@@ -40,9 +40,13 @@ export function signatureOid(keyType: 'rsa' | 'ec', digest: DigestName, plainRsa
  * The key type and hash a SignerInfo signature algorithm means. Plain `rsaEncryption` (certmonger) takes the
  * hash from the SignerInfo's digestAlgorithm.
  */
-export function parseSignatureOid(oid: string, digest: DigestName): { keyType: 'rsa' | 'ec'; hash: DigestName } {
+export function parseSignatureOid(
+  oid: string,
+  digest: DigestName,
+): { keyType: 'rsa' | 'ec'; hash: DigestName } {
   if (oid === OID.rsaEncryption) return { keyType: 'rsa', hash: digest };
-  for (const [h, o] of Object.entries(RSA_SIG)) if (o === oid) return { keyType: 'rsa', hash: h as DigestName };
+  for (const [h, o] of Object.entries(RSA_SIG))
+    if (o === oid) return { keyType: 'rsa', hash: h as DigestName };
   for (const [h, o] of Object.entries(EC_SIG)) if (o === oid) return { keyType: 'ec', hash: h as DigestName };
   throw new ScepError('unsupportedAlgorithm', `signature algorithm ${oid} is not supported`);
 }

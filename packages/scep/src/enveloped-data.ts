@@ -29,7 +29,8 @@ export function buildEnvelopedData(
   recipients: ReadonlyArray<Uint8Array | ParsedCertificate>,
   opts: EnvelopeOptions,
 ): Uint8Array {
-  if (recipients.length === 0) throw new ScepError('badArgument', 'EnvelopedData needs at least one recipient');
+  if (recipients.length === 0)
+    throw new ScepError('badArgument', 'EnvelopedData needs at least one recipient');
   const enc = encryptContent(opts.cipher, content);
   const transport = opts.keyTransport ?? 'rsa-pkcs1';
   const oaepHash = opts.oaepHash ?? 'sha1';
@@ -48,7 +49,10 @@ export function buildEnvelopedData(
             algorithmId: OID.rsaesOaep,
             algorithmParams: oaepParams(oaepHash),
           })
-        : new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaEncryption, algorithmParams: new asn1js.Null() });
+        : new pkijs.AlgorithmIdentifier({
+            algorithmId: OID.rsaEncryption,
+            algorithmParams: new asn1js.Null(),
+          });
     return new pkijs.RecipientInfo({
       variant: 1,
       value: new pkijs.KeyTransRecipientInfo({
@@ -77,10 +81,16 @@ export function buildEnvelopedData(
 }
 
 function oaepParams(hash: DigestName): asn1js.AsnType {
-  const hashAlg = new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(hash), algorithmParams: new asn1js.Null() });
+  const hashAlg = new pkijs.AlgorithmIdentifier({
+    algorithmId: digestOid(hash),
+    algorithmParams: new asn1js.Null(),
+  });
   return new pkijs.RSAESOAEPParams({
     hashAlgorithm: hashAlg,
-    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: hashAlg.toSchema() }),
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: OID.mgf1,
+      algorithmParams: hashAlg.toSchema(),
+    }),
   }).toSchema();
 }
 

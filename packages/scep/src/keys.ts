@@ -28,7 +28,10 @@ export interface ScepDecrypter {
 function keyType(key: KeyObject): 'rsa' | 'ec' {
   if (key.asymmetricKeyType === 'rsa') return 'rsa';
   if (key.asymmetricKeyType === 'ec') return 'ec';
-  throw new ScepError('unsupportedAlgorithm', `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported`);
+  throw new ScepError(
+    'unsupportedAlgorithm',
+    `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported`,
+  );
 }
 
 /** A signer over a Node.js private `KeyObject`, imported once by the caller. */

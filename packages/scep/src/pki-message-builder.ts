@@ -41,7 +41,9 @@ export interface BuiltRequest {
 /** RFC 8894 §3.2.1.1: a transactionID derived from the public key; here hex SHA-256 of the CSR's SubjectPublicKeyInfo. */
 export function transactionIdFor(csr: Uint8Array): string {
   const req = fromSchema('CSR', () => new pkijs.CertificationRequest({ schema: parseDer(csr, 'CSR') }));
-  return createHash('sha256').update(new Uint8Array(req.subjectPublicKeyInfo.toSchema().toBER())).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(req.subjectPublicKeyInfo.toSchema().toBER()))
+    .digest('hex');
 }
 
 function encodeBody(body: RequestBody): Uint8Array {
@@ -58,7 +60,10 @@ function encodeBody(body: RequestBody): Uint8Array {
     case 'GetCert':
     case 'GetCRL': {
       const ias = new pkijs.IssuerAndSerialNumber({
-        issuer: fromSchema('issuer Name', () => new pkijs.RelativeDistinguishedNames({ schema: parseDer(body.issuer, 'issuer Name') })),
+        issuer: fromSchema(
+          'issuer Name',
+          () => new pkijs.RelativeDistinguishedNames({ schema: parseDer(body.issuer, 'issuer Name') }),
+        ),
         serialNumber: new asn1js.Integer({ valueHex: body.serial }),
       });
       return new Uint8Array(ias.toSchema().toBER());
@@ -68,10 +73,12 @@ function encodeBody(body: RequestBody): Uint8Array {
 
 /** Client side: builds a signed and encrypted pkiMessage request (RFC 8894 §3.3.1, §3.3.3, §3.3.4). */
 export async function buildPkiRequest(o: RequestOptions): Promise<BuiltRequest> {
-  if (o.recipients.length === 0) throw new ScepError('badArgument', 'a request needs a recipient certificate');
+  if (o.recipients.length === 0)
+    throw new ScepError('badArgument', 'a request needs a recipient certificate');
   const isEnroll = o.body.messageType === 'PKCSReq' || o.body.messageType === 'RenewalReq';
   const transactionId =
-    o.transactionId ?? (isEnroll && 'csr' in o.body ? transactionIdFor(o.body.csr) : randomBytes(16).toString('hex'));
+    o.transactionId ??
+    (isEnroll && 'csr' in o.body ? transactionIdFor(o.body.csr) : randomBytes(16).toString('hex'));
   const senderNonce = o.senderNonce ?? randomBytes(16);
   const envelope = buildEnvelopedData(encodeBody(o.body), o.recipients, {
     cipher: o.cipher ?? 'aes-256-cbc',

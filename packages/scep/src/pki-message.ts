@@ -96,7 +96,11 @@ export function openScepRequest(
       const asn = parseDer(content, 'IssuerAndSubject', limits);
       const parts = asn instanceof asn1js.Sequence ? asn.valueBlock.value : [];
       const [issuer, subject] = parts;
-      if (parts.length !== 2 || !(issuer instanceof asn1js.Sequence) || !(subject instanceof asn1js.Sequence)) {
+      if (
+        parts.length !== 2 ||
+        !(issuer instanceof asn1js.Sequence) ||
+        !(subject instanceof asn1js.Sequence)
+      ) {
         throw new ScepError('malformed', 'IssuerAndSubject is not a SEQUENCE of two Names');
       }
       body = {
@@ -118,5 +122,11 @@ export function openScepRequest(
       break;
     }
   }
-  return { message, body, cipher: opened.cipher, keyTransport: opened.keyTransport, recipient: opened.recipient };
+  return {
+    message,
+    body,
+    cipher: opened.cipher,
+    keyTransport: opened.keyTransport,
+    recipient: opened.recipient,
+  };
 }

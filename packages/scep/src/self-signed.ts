@@ -27,7 +27,10 @@ export function selfSignedCertificate(o: SelfSignedOptions): Uint8Array {
   const serial = randomBytes(16);
   serial[0] = serial[0]! & 0x7f;
   serial[0] = serial[0] | 0x01;
-  const name = fromSchema('subject Name', () => new pkijs.RelativeDistinguishedNames({ schema: parseDer(o.subject, 'subject Name') }));
+  const name = fromSchema(
+    'subject Name',
+    () => new pkijs.RelativeDistinguishedNames({ schema: parseDer(o.subject, 'subject Name') }),
+  );
   const sigAlg = () =>
     new pkijs.AlgorithmIdentifier({
       algorithmId: signatureOid(keyType, digest, false),
@@ -39,7 +42,10 @@ export function selfSignedCertificate(o: SelfSignedOptions): Uint8Array {
     issuer: name,
     subject: name,
     notBefore: new pkijs.Time({ type: 0, value: new Date(now.getTime() - 3600_000) }),
-    notAfter: new pkijs.Time({ type: 0, value: new Date(now.getTime() + (o.lifetimeSeconds ?? 86400) * 1000) }),
+    notAfter: new pkijs.Time({
+      type: 0,
+      value: new Date(now.getTime() + (o.lifetimeSeconds ?? 86400) * 1000),
+    }),
     subjectPublicKeyInfo: new pkijs.PublicKeyInfo({ schema: parseDer(spki, 'SubjectPublicKeyInfo') }),
     signature: sigAlg(),
     signatureAlgorithm: sigAlg(),

@@ -34,12 +34,23 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   const signerCert = parseCertificate(signer.certificate);
   const messageDigest = createHash(digest).update(opts.content).digest();
   const attrs = [
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
+    new pkijs.Attribute({
+      type: OID.contentType,
+      values: [new asn1js.ObjectIdentifier({ value: OID.data })],
+    }),
     ...(opts.signingTime
-      ? [new pkijs.Attribute({ type: OID.signingTime, values: [new asn1js.UTCTime({ valueDate: opts.signingTime })] })]
+      ? [
+          new pkijs.Attribute({
+            type: OID.signingTime,
+            values: [new asn1js.UTCTime({ valueDate: opts.signingTime })],
+          }),
+        ]
       : []),
     ...opts.attributes,
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: messageDigest })] }),
+    new pkijs.Attribute({
+      type: OID.messageDigest,
+      values: [new asn1js.OctetString({ valueHex: messageDigest })],
+    }),
   ];
   // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4).
   const toSign = new asn1js.Set({ value: attrs.map((a) => a.toSchema()) }).toBER();
@@ -50,7 +61,10 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
     algorithmId: signatureOid(signer.keyType, digest, plainRsa),
     ...(signer.keyType === 'rsa' ? { algorithmParams: new asn1js.Null() } : {}),
   });
-  const certs = [signer.certificate, ...(opts.certificates ?? []).filter((c) => !sameBytes(c, signer.certificate))];
+  const certs = [
+    signer.certificate,
+    ...(opts.certificates ?? []).filter((c) => !sameBytes(c, signer.certificate)),
+  ];
   const sd = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [digestAlg],
@@ -96,7 +110,10 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
   const sd = fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
   const certs = sd.certificates ?? [];
   if (certs.length > MAX_CERTIFICATES) {
-    throw new ScepError('limitExceeded', `SignedData carries ${certs.length} certificates (max ${MAX_CERTIFICATES})`);
+    throw new ScepError(
+      'limitExceeded',
+      `SignedData carries ${certs.length} certificates (max ${MAX_CERTIFICATES})`,
+    );
   }
   const certificates: Uint8Array[] = [];
   for (const c of certs) {
@@ -105,7 +122,8 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
   const e = sd.encapContentInfo.eContent;
   let content: Uint8Array | undefined;
   if (e !== undefined) {
-    if (!(e instanceof asn1js.OctetString)) throw new ScepError('malformed', 'eContent is not an OCTET STRING');
+    if (!(e instanceof asn1js.OctetString))
+      throw new ScepError('malformed', 'eContent is not an OCTET STRING');
     content = octetStringBytes(e);
   }
   return { signedData: sd, content, certificates };
@@ -169,5 +187,10 @@ export function verifySignedData(
     throw new ScepError('badSignature', 'signature could not be verified', { cause: e });
   }
   if (!ok) throw new ScepError('badSignature', 'signature does not verify');
-  return { signerCertificate: signer, digest, plainRsa: si.signatureAlgorithm.algorithmId === OID.rsaEncryption, attributes };
+  return {
+    signerCertificate: signer,
+    digest,
+    plainRsa: si.signatureAlgorithm.algorithmId === OID.rsaEncryption,
+    attributes,
+  };
 }

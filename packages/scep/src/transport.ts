@@ -28,7 +28,10 @@ function percentDecode(s: string): string {
  * Reads `operation` and `message` from a raw query string (before any `+` -> space translation), because clients
  * differ: standard base64 percent-encoded (certmonger), with unescaped `+` (macOS), base64url (micromdm scepclient).
  */
-export function parseScepQuery(rawQuery: string): { operation: string | undefined; message: string | undefined } {
+export function parseScepQuery(rawQuery: string): {
+  operation: string | undefined;
+  message: string | undefined;
+} {
   let operation: string | undefined;
   let message: string | undefined;
   for (const part of rawQuery.split('&')) {
@@ -38,7 +41,8 @@ export function parseScepQuery(rawQuery: string): { operation: string | undefine
     // A literal '+' in a query means '+' here, never a space: base64 has no spaces.
     if (key === 'operation' && operation === undefined) operation = percentDecode(value);
     else if (key === 'message' && message === undefined) {
-      if (value.length > MAX_GET_MESSAGE_CHARS * 3) throw new ScepError('limitExceeded', 'message parameter too long');
+      if (value.length > MAX_GET_MESSAGE_CHARS * 3)
+        throw new ScepError('limitExceeded', 'message parameter too long');
       message = percentDecode(value);
     }
   }
@@ -50,7 +54,8 @@ export function decodeBase64Message(message: string): Uint8Array {
   const s = message.replace(/[\s]/g, (c) => (c === ' ' ? '+' : ''));
   if (s.length === 0) throw new ScepError('malformed', 'message parameter is empty');
   if (s.length > MAX_GET_MESSAGE_CHARS) throw new ScepError('limitExceeded', 'message parameter too long');
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) throw new ScepError('malformed', 'message parameter is not base64');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s))
+    throw new ScepError('malformed', 'message parameter is not base64');
   const std = s.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
   if (std.length % 4 === 1) throw new ScepError('malformed', 'message parameter has a bad base64 length');
   return new Uint8Array(Buffer.from(std, 'base64'));

@@ -16,7 +16,10 @@ import {
 } from './index.js';
 import { readCertPem, readKey, readVector, testdataPath } from './testing/fixtures.js';
 
-const micromdmCa = keyObjectDecrypter(readCertPem('cas/micromdm-ca/ca.pem'), readKey('cas/micromdm-ca/ca.key.pem'));
+const micromdmCa = keyObjectDecrypter(
+  readCertPem('cas/micromdm-ca/ca.pem'),
+  readKey('cas/micromdm-ca/ca.key.pem'),
+);
 const kuCa = keyObjectDecrypter(readCertPem('cas/ku-ca/ca.pem'), readKey('cas/ku-ca/ca.key.pem'));
 
 interface RequestCase {
@@ -104,7 +107,10 @@ describe('real client requests (../shared/vectors)', () => {
         const csr = readCsr(req.body.csr);
         assert.equal(csr.challengePassword, c.challenge);
         // The CSR's key is the key of the client that signed (PKCSReq) or the new key (RenewalReq).
-        const signerKey = new X509Certificate(msg.signerCertificate).publicKey.export({ format: 'der', type: 'spki' });
+        const signerKey = new X509Certificate(msg.signerCertificate).publicKey.export({
+          format: 'der',
+          type: 'spki',
+        });
         if (c.messageType === 'PKCSReq') assert.deepEqual(Buffer.from(csr.publicKey), signerKey);
       } else {
         assert.equal(req.body.messageType, 'CertPoll');
@@ -115,7 +121,9 @@ describe('real client requests (../shared/vectors)', () => {
   }
 
   it('ok/micromdm-csr-matches-csr.pem', () => {
-    const msg = decodePkiMessage(readVector('by-client/micromdm-scepclient/PKCSReq-POST-sha1-descbc.req.der'));
+    const msg = decodePkiMessage(
+      readVector('by-client/micromdm-scepclient/PKCSReq-POST-sha1-descbc.req.der'),
+    );
     const req = openScepRequest(msg, [micromdmCa]);
     assert.equal(req.body.messageType, 'PKCSReq');
     if (req.body.messageType !== 'PKCSReq') return;
@@ -126,7 +134,9 @@ describe('real client requests (../shared/vectors)', () => {
   });
 
   it('fail/encrypted-to-wrong-CA -> noRecipient', () => {
-    const msg = decodePkiMessage(readVector('by-client/micromdm-server-errors/PKCSReq-encrypted-to-wrong-CA.req.der'));
+    const msg = decodePkiMessage(
+      readVector('by-client/micromdm-server-errors/PKCSReq-encrypted-to-wrong-CA.req.der'),
+    );
     assert.throws(
       () => openScepRequest(msg, [micromdmCa]),
       (e: unknown) => e instanceof ScepError && e.code === 'noRecipient',
@@ -150,7 +160,10 @@ describe('real client requests (../shared/vectors)', () => {
     ).trim();
     const q = parseScepQuery(url.slice(url.indexOf('?') + 1));
     const der = decodeBase64Message(q.message ?? '');
-    assert.deepEqual(der, readVector('by-client/micromdm-scepclient/PKCSReq-GET-base64url-sha1-descbc.req.der'));
+    assert.deepEqual(
+      der,
+      readVector('by-client/micromdm-scepclient/PKCSReq-GET-base64url-sha1-descbc.req.der'),
+    );
   });
 });
 
@@ -226,12 +239,22 @@ describe('real server responses (micromdm scepserver)', () => {
   }
 
   it('ok/micromdm-issued-cert-matches-issued-cert-serial02.pem', () => {
-    const request = decodePkiMessage(readVector('by-client/micromdm-scepclient/PKCSReq-POST-sha1-descbc.req.der'));
+    const request = decodePkiMessage(
+      readVector('by-client/micromdm-scepclient/PKCSReq-POST-sha1-descbc.req.der'),
+    );
     const rep = decodeCertRep(
       readVector('by-client/micromdm-scepclient/PKCSReq-POST.resp-CertRep-SUCCESS-sha1-descbc.der'),
-      { decrypter: keyObjectDecrypter(request.signerCertificate, readKey('by-client/micromdm-scepclient/client-key.pem')) },
+      {
+        decrypter: keyObjectDecrypter(
+          request.signerCertificate,
+          readKey('by-client/micromdm-scepclient/client-key.pem'),
+        ),
+      },
     );
-    assert.deepEqual(rep.certificates[0], readCertPem('by-client/micromdm-scepclient/issued-cert-serial02.pem'));
+    assert.deepEqual(
+      rep.certificates[0],
+      readCertPem('by-client/micromdm-scepclient/issued-cert-serial02.pem'),
+    );
   });
 
   it('ok/GetCACert-responses', () => {
@@ -248,7 +271,15 @@ describe('real server responses (micromdm scepserver)', () => {
   it('ok/GetCACaps-responses', () => {
     const text = readFileSync(testdataPath('by-client/micromdm-scepclient/GetCACaps-GET.resp.txt'), 'utf8');
     const { caps, unknown } = parseCaps(text);
-    assert.deepEqual([...caps].sort(), ['AES', 'DES3', 'POSTPKIOperation', 'Renewal', 'SCEPStandard', 'SHA-1', 'SHA-256']);
+    assert.deepEqual([...caps].sort(), [
+      'AES',
+      'DES3',
+      'POSTPKIOperation',
+      'Renewal',
+      'SCEPStandard',
+      'SHA-1',
+      'SHA-256',
+    ]);
     assert.deepEqual(unknown, []);
   });
 });
