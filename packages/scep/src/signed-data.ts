@@ -33,7 +33,7 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   const { signer, digest } = opts;
   const signerCert = parseCertificate(signer.certificate);
   const messageDigest = createHash(digest).update(opts.content).digest();
-  const attrs = [
+  const unsorted = [
     new pkijs.Attribute({
       type: OID.contentType,
       values: [new asn1js.ObjectIdentifier({ value: OID.data })],
@@ -52,6 +52,12 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
       values: [new asn1js.OctetString({ valueHex: messageDigest })],
     }),
   ];
+  // DER sorts a SET OF by the encodings of its elements (X.690 §11.6); verifiers that re-encode the attributes
+  // (Go's pkcs7, used by micromdm) check the signature over the sorted form, so we sign exactly that.
+  const attrs = unsorted
+    .map((a) => ({ a, der: Buffer.from(a.toSchema().toBER()) }))
+    .sort((x, y) => Buffer.compare(x.der, y.der))
+    .map((x) => x.a);
   // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4).
   const toSign = new asn1js.Set({ value: attrs.map((a) => a.toSchema()) }).toBER();
   const signature = await signer.sign(new Uint8Array(toSign), digest);
