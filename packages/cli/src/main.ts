@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerEnroll } from './commands/enroll-command.js';
+import { CliError } from './errors.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('scepkit')
+    .description('scepkit: a SCEP certificate authority for Intune-managed devices')
+    .version(VERSION, '-V, --version');
+  registerEnroll(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    const msg = e instanceof CliError ? e.message : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`scepkit: ${msg}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/scepkit')) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
