@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { runStoreConformance } from '../conformance/index.js';
+import type { CertificateStore } from '../types.js';
+import { PostgresStore } from './postgres-store.js';
+
+const url = process.env['SCEPKIT_TEST_PG'];
+
+if (url) {
+  const admin = new pg.Pool({ connectionString: url, max: 2 });
+  const run = `scepkit_t_${process.pid}_${randomBytes(3).toString('hex')}`;
+  let n = 0;
+  after(async () => {
+    // Drop anything a failed test left behind, then end the admin pool.
+    const r = await admin.query<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE nspname LIKE $1',
+      [`${run}\\_%`],
+    );
+    for (const { nspname } of r.rows) await admin.query(`DROP SCHEMA "${nspname}" CASCADE`);
+    await admin.end();
+  });
+
+  runStoreConformance({
+    name: 'postgres',
+    async createDatabase() {
+      const schema = `${run}_${++n}`;
+      const opened: CertificateStore[] = [];
+      return {
+        async open(options) {
+          const store = new PostgresStore({ connectionString: url, schema, poolMax: 4, ...options });
+          opened.push(store);
+          return store;
+        },
+        async drop() {
+          for (const s of opened) await s.close();
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        },
+      };
+    },
+  });
+
+  test('postgres/audit-log-append-only-and-schema-isolation', async (t) => {
+    const schema = `${run}_x`;
+    const store = new PostgresStore({ connectionString: url, schema, poolMax: 2 });
+    t.after(async () => {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    });
+    await store.migrate();
+    await store.appendAudit({ actor: 'scep', action: 'x' });
+    await assert.rejects(admin.query(`DELETE FROM "${schema}".audit_log`), /append-only/);
+    const tables = await admin.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+      [schema],
+    );
+    assert.deepEqual(
+      tables.rows.map((r) => r.table_name),
+      [
+        'audit_log',
+        'certificates',
+        'challenges',
+        'crl_counter',
+        'crl_latest',
+        'intune_revocations',
+        'outbox',
+        'schema_migrations',
+        'transactions',
+      ],
+    );
+  });
+
+  test('fail/postgres-invalid-schema-name', () => {
+    assert.throws(
+      () => new PostgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' }),
+      /schema/,
+    );
+  });
+} else if (process.env['CI']) {
+  test('postgres conformance', () => {
+    assert.fail('SCEPKIT_TEST_PG is not set but CI is: the PostgreSQL store tests must run in CI');
+  });
+} else {
+  test(
+    'postgres conformance',
+    { skip: 'SCEPKIT_TEST_PG is not set (a postgres:// URL enables these tests)' },
+    () => {},
+  );
+}
