@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/** One CA profile: what a SCEP endpoint issues (see the ca package's IssuanceProfile). */
+export const ProfileSchema = z
+  .object({
+    validityDays: z.number().int().positive().optional(),
+    maxValidityDays: z.number().int().positive().optional(),
+    backdateSeconds: z.number().int().min(0).optional(),
+    rsaMinBits: z.number().int().min(1024).optional(),
+    defaultEku: z.array(z.string().regex(/^\d+(\.\d+)+$/, 'an OID')).optional(),
+    allowedEku: z.array(z.string().regex(/^\d+(\.\d+)+$/, 'an OID')).optional(),
+    onDisallowed: z.enum(['refuse', 'drop']).optional(),
+    sid: z.enum(['never', 'intune-validated']).optional(),
+    manualApproval: z.boolean().optional(),
+  })
+  .strict();
+
+export const ChallengeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z
+    .object({
+      type: z.literal('static'),
+      /** File holding the password (mode 0600); SCEPKIT_STATIC_CHALLENGE overrides. */
+      passwordFile: z.string().optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('otp') }).strict(),
+  z.object({ type: z.literal('intune') }).strict(),
+]);
+
+export const EndpointSchema = z
+  .object({
+    /** URL path, e.g. `/scep` or `/scep/intune`; `/pkiclient.exe` aliases are added automatically. */
+    path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a URL path starting with /'),
+    profile: z.string().default('default'),
+    challenge: ChallengeSchema.default({ type: 'static' }),
+  })
+  .strict();
+
+export const IntuneSchema = z
+  .object({
+    tenant: z.string().min(1),
+    clientId: z.string().min(1),
+    /** File holding the client secret; SCEPKIT_INTUNE_CLIENT_SECRET overrides. */
+    clientSecretFile: z.string().optional(),
+    certificateFile: z.string().optional(),
+    privateKeyFile: z.string().optional(),
+    authority: z.string().url().optional(),
+    graphUrl: z.string().url().optional(),
+    intuneResourceUrl: z.string().url().optional(),
+    providerNameAndVersion: z.string().default('scepkit/0.1.0'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    dataDir: z.string().default('./data'),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** The URL clients use (put in CRL/AIA extensions); defaults to http://host:port. */
+        publicUrl: z.string().url().optional(),
+        tls: z
+          .object({
+            enabled: z.boolean().default(false),
+            certFile: z.string().optional(),
+            keyFile: z.string().optional(),
+          })
+          .strict()
+          .default({ enabled: false }),
+        trustProxy: z.boolean().default(false),
+        rateLimitPerMinute: z.number().int().positive().default(600),
+      })
+      .strict()
+      .default({
+        host: '127.0.0.1',
+        port: 8080,
+        tls: { enabled: false },
+        trustProxy: false,
+        rateLimitPerMinute: 600,
+      }),
+    ca: z
+      .object({
+        keyType: z.enum(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384']).default('rsa-3072'),
+        commonName: z.string().min(1).default('scepkit Root CA'),
+        organization: z.string().default('scepkit'),
+        validityDays: z.number().int().positive().default(3650),
+        /** Issue an NDES-style RA for SCEP (recommended; Windows needs it). */
+        ra: z.boolean().default(true),
+        /** File holding the key passphrase; SCEPKIT_CA_PASSPHRASE overrides. */
+        passphraseFile: z.string().optional(),
+      })
+      .strict()
+      .default({
+        keyType: 'rsa-3072',
+        commonName: 'scepkit Root CA',
+        organization: 'scepkit',
+        validityDays: 3650,
+        ra: true,
+      }),
+    store: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('sqlite'), path: z.string().optional() }).strict(),
+        z
+          .object({
+            type: z.literal('postgres'),
+            url: z.string().min(1),
+            schema: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]*$/)
+              .default('scepkit'),
+          })
+          .strict(),
+      ])
+      .default({ type: 'sqlite' }),
+    profiles: z.record(z.string(), ProfileSchema).default({ default: {} }),
+    endpoints: z
+      .array(EndpointSchema)
+      .min(1)
+      .default([{ path: '/scep', profile: 'default', challenge: { type: 'static' } }]),
+    intune: IntuneSchema.optional(),
+    crl: z
+      .object({
+        validityHours: z.number().positive().default(24),
+        refreshHours: z.number().positive().default(12),
+      })
+      .strict()
+      .default({ validityHours: 24, refreshHours: 12 }),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    c.endpoints.forEach((e, i) => {
+      if (!c.profiles[e.profile]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', i, 'profile'],
+          message: `no profile named "${e.profile}"`,
+        });
+      }
+      if (e.challenge.type === 'intune' && !c.intune) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', i, 'challenge'],
+          message: 'an intune challenge needs the "intune" section',
+        });
+      }
+    });
+    if (
+      c.server.tls.enabled !== Boolean(c.server.tls.certFile) &&
+      c.server.tls.certFile &&
+      !c.server.tls.keyFile
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'tls', 'keyFile'], message: 'certFile needs keyFile' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type EndpointConfig = z.infer<typeof EndpointSchema>;
+export type ProfileConfig = z.infer<typeof ProfileSchema>;
