@@ -121,7 +121,9 @@ export async function enroll(o: EnrollOptions): Promise<EnrollResult> {
   };
 
   say(`${messageType} (${digest}, ${cipher}, ${usePost ? 'POST' : 'GET'})`);
-  let [rep, transactionId] = await send({ messageType, csr });
+  const first = await send({ messageType, csr });
+  let rep = first[0];
+  const transactionId = first[1];
   const issuer = parseCertificate(cacerts.ca).subject;
   for (let polls = 0; rep.status === 'PENDING'; polls++) {
     if (polls >= (o.maxPolls ?? 60)) throw new CliError('enroll', `still PENDING after ${polls} polls`);
