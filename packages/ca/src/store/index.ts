@@ -41,3 +41,9 @@ export type {
 export { REVOCATION_REASONS } from './types.js';
 export { DuplicateSerialError, StoreError, TransactionStateError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
+export { SqliteStore } from './sqlite/sqlite-store.js';
+export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';
+export { DEFAULT_PG_SCHEMA, PostgresStore } from './postgres/postgres-store.js';
+export type { PostgresStoreOptions } from './postgres/postgres-store.js';
+export { DEFAULT_OUTBOX_BACKOFF, outboxBackoffMs } from './backoff.js';
+export { hashChallenge } from './validate.js';
