@@ -68,6 +68,8 @@ export interface IntuneClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Activity id generator (default `crypto.randomUUID`). */
   newActivityId?: () => string;
+  /** Clock (default `Date.now`), used to refuse an expired client certificate before calling Entra ID. */
+  now?: () => number;
   logger?: IntuneLogger;
 }
 
@@ -95,6 +97,7 @@ export interface ResolvedConfig {
   retry: Required<RetryOptions>;
   sleep: (ms: number) => Promise<void>;
   newActivityId: () => string;
+  now: () => number;
   logger: IntuneLogger;
 }
 
@@ -189,6 +192,7 @@ export function resolveConfig(options: IntuneClientOptions): ResolvedConfig {
     retry,
     sleep: options.sleep ?? defaultSleep,
     newActivityId: options.newActivityId ?? (() => randomUUID()),
+    now: options.now ?? Date.now,
     logger: options.logger ?? NOOP_LOGGER,
   };
 }

@@ -52,7 +52,7 @@ export class TokenProvider {
 
   private async acquire(scope: string, activityId: string): Promise<string> {
     const cred = this.config.credential;
-    if (cred.kind === 'certificate' && Date.parse(cred.certificate.validTo) < Date.now()) {
+    if (cred.kind === 'certificate' && Date.parse(cred.certificate.validTo) < this.config.now()) {
       throw new IntuneTokenError({
         code: 'CLIENT_CERTIFICATE_EXPIRED',
         scope,
