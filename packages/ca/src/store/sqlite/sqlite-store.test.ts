@@ -3,11 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { runStoreConformance } from '../conformance/index.js';
 import type { CertificateStore } from '../types.js';
 import { hashChallenge } from '../validate.js';
 import { SqliteStore } from './sqlite-store.js';
+import type { WorkerJob, WorkerResult } from './sqlite-worker.test.fixture.js';
+import { randomSerial } from '../conformance/harness.js';
 
 runStoreConformance({
   name: 'sqlite',
@@ -55,4 +58,48 @@ test('sqlite/memory-database', async () => {
   await store.migrate();
   assert.equal(await store.nextCrlNumber(), 1n);
   await store.close();
+});
+
+function runWorker(job: WorkerJob): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./sqlite-worker.test.fixture.js', import.meta.url), {
+      workerData: job,
+    });
+    worker.once('message', (m: WorkerResult) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
+  });
+}
+
+test('sqlite/two-threads-two-connections-one-file', async (t) => {
+  // Real contention: two threads, each with its own connection, interleave BEGIN IMMEDIATE writes.
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const filename = join(dir, 'ca.db');
+  const store = new SqliteStore({ filename });
+  t.after(() => store.close());
+  await store.migrate();
+  const ids: number[] = [];
+  for (let i = 0; i < 60; i++) ids.push((await store.enqueueOutbox({ kind: 'k', payload: { i } })).id);
+  await store.mintChallenge({ password: 'otp', expiresAt: new Date(Date.now() + 600_000) });
+  const serials = Array.from({ length: 200 }, () => randomSerial());
+  const common = { filename, crlNumbers: 40, challenge: 'otp' };
+  const [a, b] = await Promise.all([
+    runWorker({ ...common, owner: 'a', serials: serials.slice(0, 150) }),
+    runWorker({ ...common, owner: 'b', serials: serials.slice(50) }),
+  ]);
+  assert.equal(a.issued.length + b.issued.length, 200);
+  assert.deepEqual(new Set([...a.issued, ...b.issued]), new Set(serials), 'each serial issued exactly once');
+  assert.equal(a.duplicates + b.duplicates, 100);
+  assert.equal((await store.countCertificates({ expiringWithinDays: 0 })).issued, 200);
+  const crl = [...a.crl, ...b.crl].sort((x, y) => (x < y ? -1 : 1));
+  assert.deepEqual(
+    crl,
+    Array.from({ length: 80 }, (_, i) => BigInt(i + 1)),
+  );
+  assert.deepEqual([a.challenge, b.challenge].sort(), ['ok', 'used']);
+  const claimed = [...a.claimed, ...b.claimed].sort((x, y) => x - y);
+  assert.deepEqual(claimed, ids, 'every outbox item claimed once');
 });
