@@ -1,30 +1,50 @@
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseCertificate } from './certificate.js';
-import { fromSchema, parseDer } from './der.js';
+import { encodeTlv, fromSchema, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import { OID } from './oids.js';
-import { MAX_CERTIFICATES, parseSignedData } from './signed-data.js';
+import { MAX_CERTIFICATES } from './signed-data.js';
+
+const SEQUENCE = 0x30;
+const SET = 0x31;
+const CONTEXT_0 = 0xa0;
+const CONTEXT_1 = 0xa1;
+const oidDer = (oid: string) => new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER());
+
+/** Checks that `der` is one complete SEQUENCE (a certificate or CRL) and returns it unchanged. */
+function element(der: Uint8Array, what: string): Uint8Array {
+  const asn = parseDer(der, what);
+  if (!(asn instanceof asn1js.Sequence)) throw new ScepError('badArgument', `${what} is not a SEQUENCE`);
+  return der;
+}
 
 /**
  * Builds a degenerate certificates-only SignedData (RFC 8894 §3.4; no signers, no content) as used by
  * GetCACert (CA + RA chain), GetNextCACert, and inside a CertRep for the issued certificate or a CRL.
+ *
+ * ```asn1
+ * SignedData ::= SEQUENCE { version 1, digestAlgorithms SET {}, encapContentInfo { id-data },
+ *   certificates [0] IMPLICIT SET OF Certificate, crls [1] IMPLICIT SET OF CertificateList, signerInfos SET {} }
+ * ```
+ * Certificates and CRLs are copied byte for byte, not re-encoded (a CRL need not be one pkijs can model).
  */
 export function buildCertsOnly(
   certificates: readonly Uint8Array[],
   crls: readonly Uint8Array[] = [],
 ): Uint8Array {
-  const sd = new pkijs.SignedData({
-    version: 1,
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates: certificates.map((c) => parseCertificate(c).cert),
-    crls: crls.map((c) =>
-      fromSchema('CRL', () => new pkijs.CertificateRevocationList({ schema: parseDer(c, 'CRL') })),
-    ),
-    signerInfos: [],
-  });
-  const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: sd.toSchema(true) });
-  return new Uint8Array(ci.toSchema().toBER());
+  const certs = certificates.map((c) => element(c, 'certificate'));
+  const revs = crls.map((c) => element(c, 'CRL'));
+  const signedData = encodeTlv(
+    SEQUENCE,
+    encodeTlv(0x02, Uint8Array.of(1)),
+    encodeTlv(SET),
+    encodeTlv(SEQUENCE, oidDer(OID.data)),
+    ...(certs.length ? [encodeTlv(CONTEXT_0, ...certs)] : []),
+    ...(revs.length ? [encodeTlv(CONTEXT_1, ...revs)] : []),
+    encodeTlv(SET),
+  );
+  return encodeTlv(SEQUENCE, oidDer(OID.signedData), encodeTlv(CONTEXT_0, signedData));
 }
 
 export interface CertsOnly {
@@ -32,15 +52,66 @@ export interface CertsOnly {
   crls: Uint8Array[];
 }
 
-/** Parses a degenerate certificates-only SignedData. */
+const isContext = (el: asn1js.AsnType, n: number) =>
+  el.idBlock.tagClass === 3 && el.idBlock.tagNumber === n && el.idBlock.isConstructed;
+const raw = (el: asn1js.AsnType) => new Uint8Array(el.valueBeforeDecodeView);
+
+/**
+ * Parses a degenerate certificates-only SignedData. Certificates (checked to be X.509) and CRLs (checked to be
+ * SEQUENCEs) are returned as the bytes received. Other certificate and revocation choices are skipped.
+ */
 export function parseCertsOnly(der: Uint8Array, limits?: DerLimits): CertsOnly {
-  const { signedData, certificates } = parseSignedData(der, limits);
-  if (signedData.signerInfos.length !== 0)
-    throw new ScepError('malformed', 'certs-only SignedData has signers');
-  const crls: Uint8Array[] = [];
-  for (const c of signedData.crls ?? []) {
-    if (c instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(c.toSchema().toBER()));
+  const asn = parseDer(der, 'SignedData', limits);
+  const ci = fromSchema('ContentInfo', () => new pkijs.ContentInfo({ schema: asn }));
+  if (ci.contentType !== OID.signedData) {
+    throw new ScepError('wrongContentType', `expected SignedData, got ${ci.contentType}`);
   }
-  if (crls.length > MAX_CERTIFICATES) throw new ScepError('limitExceeded', 'too many CRLs');
+  const sd = ci.content as asn1js.AsnType;
+  const parts = sd instanceof asn1js.Sequence ? sd.valueBlock.value : [];
+  const [version, digestAlgorithms, encap] = parts;
+  const signerInfos = parts[parts.length - 1];
+  if (
+    parts.length < 4 ||
+    parts.length > 6 ||
+    !(version instanceof asn1js.Integer) ||
+    !(digestAlgorithms instanceof asn1js.Set) ||
+    !(encap instanceof asn1js.Sequence) ||
+    !(signerInfos instanceof asn1js.Set)
+  ) {
+    throw new ScepError('malformed', 'SignedData: not a SignedData structure');
+  }
+  if (signerInfos.valueBlock.value.length !== 0)
+    throw new ScepError('malformed', 'certs-only SignedData has signers');
+  const optional = parts.slice(3, -1);
+  const certSet = optional.find((el) => isContext(el, 0));
+  const crlSet = optional.find((el) => isContext(el, 1));
+  if (
+    optional.some((el) => el !== certSet && el !== crlSet) ||
+    (certSet && crlSet && optional[0] !== certSet)
+  ) {
+    throw new ScepError('malformed', 'SignedData: unexpected element');
+  }
+  const certEls = certSet ? (certSet as asn1js.Constructed).valueBlock.value : [];
+  const crlEls = crlSet ? (crlSet as asn1js.Constructed).valueBlock.value : [];
+  if (certEls.length > MAX_CERTIFICATES) {
+    throw new ScepError(
+      'limitExceeded',
+      `SignedData carries ${certEls.length} certificates (max ${MAX_CERTIFICATES})`,
+    );
+  }
+  if (crlEls.length > MAX_CERTIFICATES) throw new ScepError('limitExceeded', 'too many CRLs');
+  const certificates: Uint8Array[] = [];
+  for (const el of certEls) {
+    if (!(el instanceof asn1js.Sequence)) continue; // [1]/[2]/[3] attribute or other certificates
+    fromSchema('certificate', () => new pkijs.Certificate({ schema: el }));
+    certificates.push(raw(el));
+  }
+  const crls: Uint8Array[] = [];
+  for (const el of crlEls) {
+    if (!(el instanceof asn1js.Sequence)) continue; // [1] OtherRevocationInfoFormat
+    if (!(el.valueBlock.value[0] instanceof asn1js.Sequence))
+      throw new ScepError('malformed', 'CRL: no tbsCertList');
+    crls.push(raw(el));
+  }
   return { certificates, crls };
 }

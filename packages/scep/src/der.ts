@@ -111,3 +111,16 @@ export function asBuffer(b: Uint8Array | ArrayBuffer): Buffer {
   if (b instanceof ArrayBuffer) return Buffer.from(b);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/** DER of one TLV: `tag`, a definite length, then the contents (concatenated). */
+export function encodeTlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
+  const body = Buffer.concat(contents);
+  const n = body.length;
+  let header: number[];
+  if (n < 0x80) header = [tag, n];
+  else if (n < 0x100) header = [tag, 0x81, n];
+  else if (n < 0x10000) header = [tag, 0x82, n >> 8, n & 0xff];
+  else if (n < 0x1000000) header = [tag, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  else header = [tag, 0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  return new Uint8Array(Buffer.concat([Buffer.from(header), body]));
+}
