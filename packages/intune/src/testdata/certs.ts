@@ -34,8 +34,18 @@ export function makeTlsCert(): TestCert {
   }
 }
 
-/** RSA client certificate as registered on an Entra app (for client_assertion). */
+const clientCerts = new Map<string, TestCert>();
+
+/** RSA client certificate as registered on an Entra app (for client_assertion); memoized per CN. */
 export function makeClientCert(cn = 'scepkit-test-app'): TestCert {
+  const known = clientCerts.get(cn);
+  if (known) return known;
+  const cert = makeRsaCert(cn);
+  clientCerts.set(cn, cert);
+  return cert;
+}
+
+function makeRsaCert(cn: string): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'intune-client-'));
   try {
     return openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${cn}`], dir);
