@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The server's Prometheus metrics, in a Registry of its own (never the global one). */
+export interface ScepMetrics {
+  readonly registry: Registry;
+  /** Labels: `operation` (GetCACaps, PKIOperation/PKCSReq, crl, ocsp, ...) and `outcome`. */
+  readonly requests: Counter<'operation' | 'outcome'>;
+  readonly enrollmentDuration: Histogram<'outcome'>;
+  readonly certificatesIssued: Counter;
+  /** The server revokes nothing itself: the admin console / revocation jobs increment it. */
+  readonly certificatesRevoked: Counter;
+}
+
+export interface MetricsOptions {
+  /** Collect prom-client's default process metrics (default true). */
+  defaultMetrics?: boolean;
+  /** Prefix of the default metrics (default `scepkit_`). */
+  prefix?: string;
+}
+
+export function createMetrics(o: MetricsOptions = {}): ScepMetrics {
+  const registry = new Registry();
+  if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: o.prefix ?? 'scepkit_' });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'scepkit_requests_total',
+      help: 'HTTP requests by operation and outcome',
+      labelNames: ['operation', 'outcome'] as const,
+      registers: [registry],
+    }),
+    enrollmentDuration: new Histogram({
+      name: 'scepkit_enrollment_duration_seconds',
+      help: 'Time to answer a PKIOperation, from decoded request to encoded CertRep',
+      labelNames: ['outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    certificatesIssued: new Counter({
+      name: 'scepkit_certificates_issued_total',
+      help: 'Certificates issued over SCEP',
+      registers: [registry],
+    }),
+    certificatesRevoked: new Counter({
+      name: 'scepkit_certificates_revoked_total',
+      help: 'Certificates revoked',
+      registers: [registry],
+    }),
+  };
+}
