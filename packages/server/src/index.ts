@@ -20,3 +20,11 @@ export { OCSP_CONTENT_TYPES } from './ocsp-route.js';
 export type { HealthReport } from './health-route.js';
 export { ServerError } from './errors.js';
 export type { ServerErrorCode } from './errors.js';
+export { authorityBackend } from './authority-backend.js';
+export type {
+  AuthorityBackendOptions,
+  AuthorityLike,
+  CrlSourceLike,
+  OcspResponderLike,
+  CertificateLookupLike,
+} from './authority-backend.js';
