@@ -1,0 +1,79 @@
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import type { Dialect } from '../query-builder.js';
+
+export const SQLITE_DIALECT: Dialect = { param: () => '?', ilike: 'LIKE', time: (d) => d.getTime() };
+
+/** A better-sqlite3 connection with a statement cache and transaction/error handling. */
+export class SqliteDb {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(readonly raw: Db) {}
+
+  get open(): boolean {
+    return this.raw.open;
+  }
+
+  close(): void {
+    if (!this.raw.open) return;
+    this.statements.clear();
+    this.raw.close();
+  }
+
+  /** The prepared statement for `sql`, prepared once per connection. */
+  stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.raw.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  read<T>(fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  /**
+   * Run `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front (waiting up to busy_timeout),
+   * so two connections never deadlock on a read-to-write upgrade. Any throw rolls back.
+   */
+  write<T>(fn: () => T): T {
+    this.assertOpen();
+    try {
+      return this.raw.transaction(fn).immediate();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  private assertOpen(): void {
+    if (!this.raw.open) throw new StoreError('closed', 'store is closed');
+  }
+}
+
+/** What the SQLite modules share. */
+export interface SqliteContext {
+  db: SqliteDb;
+  now: () => Date;
+}
+
+export function isUniqueViolation(err: unknown, column: string): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes(column);
+}
+
+function wrap(err: unknown): StoreError<string> {
+  if (err instanceof StoreError) return err as StoreError<string>;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_BUSY') return new StoreError('database', 'SQLite database is busy', err);
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
+    return new StoreError('invalid-input', 'constraint violated', err);
+  }
+  return new StoreError('database', 'SQLite error', err);
+}
