@@ -1,1 +1,69 @@
 export const PACKAGE_NAME = '@scepkit/intune-emulator';
+
+export { startEmulator, buildServer } from './server.js';
+export type { StartEmulatorOptions, RunningEmulator } from './server.js';
+export { IntuneEmulator } from './emulator.js';
+export type { IntuneEmulatorOptions } from './emulator.js';
+export { seedEmulator } from './seed.js';
+export type { SeedOptions, SeedResult } from './seed.js';
+export { createEmulatorKeys } from './keys.js';
+export type { EmulatorKeys } from './keys.js';
+export { EmulatorState } from './state.js';
+export type {
+  CreateAppInput,
+  CreateDeviceInput,
+  CreateProfileInput,
+  CreateTenantInput,
+  CreateUserInput,
+  CreatedSecret,
+} from './state.js';
+export { EmulatorError, ChallengeValidationError } from './errors.js';
+export type { EmulatorErrorCode } from './errors.js';
+export { buildCsr, buildDeviceCsr, generateDeviceKeys, parseCsr } from './csr.js';
+export type { BuildCsrOptions, BuiltCsr, ParsedCsr } from './csr.js';
+export { mintChallenge, openChallenge, DEFAULT_CHALLENGE_PADDING } from './challenge.js';
+export type { ChallengeClaims, ChallengeKeys } from './challenge.js';
+export { expectedCsrFor, substitute } from './template.js';
+export type { ScepPayload } from './deployment.js';
+export { FAULT_OPERATIONS, FaultInjector } from './faults.js';
+export type { Fault, FaultOperation, FaultRule } from './faults.js';
+export type { RecordedRequest } from './recorder.js';
+export type { EmulatorRequest, EmulatorResponse, EmulatorContext } from './http.js';
+export type { Clock } from './clock.js';
+export { DISCOVERY_PATH, PKI_SERVICE_PATH, SCEP_SERVICE_PATH } from './graph.js';
+export {
+  CA_REQUEST_ERROR_CODES,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  INTUNE_APP_ID,
+  INTUNE_RESOURCE,
+  PERMISSIONS,
+  PKI_API_VERSION,
+  PLATFORMS,
+  SCEP_API_VERSION,
+} from './model.js';
+export type {
+  AppCertificate,
+  AppRegistration,
+  AppSecret,
+  Assignment,
+  CaRequestErrorCode,
+  ChallengeRecord,
+  DeploymentState,
+  DeploymentStatus,
+  Device,
+  DeviceCertificate,
+  ExpectedCsr,
+  GrantedPermission,
+  IssuedCertificate,
+  KeyUsageName,
+  Platform,
+  ResourceName,
+  RevocationRequest,
+  RevocationState,
+  SanTemplate,
+  SanType,
+  ScepProfile,
+  Tenant,
+  User,
+} from './model.js';
