@@ -49,8 +49,8 @@ test('crl: revocation publishes a signed CRL; openssl parses and verifies it; nu
     const text = await openssl(['crl', '-inform', 'DER', '-in', der, '-noout', '-text']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /X509v3 CRL Number:\s*\n\s*2\n/);
-    assert.match(text.stdout, /Last Update: Jun  1 12:00:00 2026 GMT/);
-    assert.match(text.stdout, /Next Update: Jun  8 12:00:00 2026 GMT/);
+    assert.match(text.stdout, /Last Update: Jun {2}1 12:00:00 2026 GMT/);
+    assert.match(text.stdout, /Next Update: Jun {2}8 12:00:00 2026 GMT/);
     assert.match(
       text.stdout,
       new RegExp(
