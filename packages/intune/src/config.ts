@@ -26,6 +26,8 @@ export interface ProxyOptions {
 export interface ClientCertificateCredential {
   privateKeyPem: string;
   certificatePem: string;
+  /** For an encrypted PEM private key. */
+  passphrase?: string;
 }
 
 /** Options of `IntuneClient`. Exactly one of `clientSecret` / `clientCertificate` is required. */
@@ -219,9 +221,13 @@ function resolveCredential(options: IntuneClientOptions): ResolvedConfig['creden
     throw new IntuneConfigurationError('clientCertificate.certificatePem', 'not a PEM certificate');
   }
   try {
-    privateKey = createPrivateKey(requireString(cc, 'privateKeyPem'));
+    const key = requireString(cc, 'privateKeyPem');
+    privateKey = createPrivateKey(cc.passphrase !== undefined ? { key, passphrase: cc.passphrase } : key);
   } catch {
-    throw new IntuneConfigurationError('clientCertificate.privateKeyPem', 'missing or not a PEM private key');
+    throw new IntuneConfigurationError(
+      'clientCertificate.privateKeyPem',
+      'missing, not a PEM private key, or a wrong passphrase',
+    );
   }
   if (privateKey.asymmetricKeyType !== 'rsa') {
     throw new IntuneConfigurationError(

@@ -52,8 +52,10 @@ export class ServiceDiscovery {
   }
 
   /** Drops the cached list, but only if it is still `map` (a newer lookup is kept). */
-  invalidate(map?: Promise<ServiceMap>): void {
-    if (map === undefined || this.cached === map) this.cached = undefined;
+  invalidate(map?: Promise<ServiceMap>, activityId?: string): void {
+    if (this.cached === undefined || (map !== undefined && this.cached !== map)) return;
+    this.cached = undefined;
+    if (activityId) this.config.logger.warn({ activityId, op: 'discovery' }, 'intune service list dropped');
   }
 
   private async discover(activityId: string): Promise<ServiceMap> {

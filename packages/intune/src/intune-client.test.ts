@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import { IntuneScepValidator } from './scep-validator.js';
 import { FakeIntune, endpoint, odata } from './testdata/fake-intune.js';
-import { fakeClient } from './testdata/fake-client.js';
+import { fakeClient, recordingLogger } from './testdata/fake-client.js';
 
 const CSR = 'MIIBcsr==';
 
@@ -47,11 +47,22 @@ describe('IntuneClient transport', () => {
     const body = { error: { code: 'Unauthorized', message: 'The app lacks scep_challenge_provider' } };
     fake.serviceHook = () => ({ status: 401, body });
     const delays: number[] = [];
-    const client = fakeClient(fake, { sleep: async (ms) => void delays.push(ms) });
+    const logger = recordingLogger();
+    const client = fakeClient(fake, { sleep: async (ms) => void delays.push(ms), logger });
     try {
       const err = await rejection(new IntuneScepValidator(client).validateRequest('tx', CSR));
       assert.ok(err instanceof IntuneHttpError);
       assert.equal(err.status, 401);
+      assert.deepEqual(
+        logger.lines
+          .filter((l) => l.level !== 'debug')
+          .map((l) => [l.level, l.obj['op'], l.obj['activityId']]),
+        [
+          ['info', 'discovery', logger.lines.find((l) => l.obj['op'] === 'discovery')?.obj['activityId']],
+          ['warn', 'discovery', err.activityId],
+          ['error', 'validateRequest', err.activityId],
+        ],
+      );
       assert.deepEqual(JSON.parse(err.body), body);
       assert.equal(err.odataCode, 'Unauthorized');
       assert.equal(err.odataMessage, 'The app lacks scep_challenge_provider');

@@ -135,11 +135,11 @@ export class IntuneClient {
         body: JSON.stringify(call.body),
       });
     } catch (err) {
-      this.discovery.invalidate(map);
+      this.discovery.invalidate(map, activityId);
       throw err;
     }
     if (r.status < 200 || r.status > 299) {
-      this.discovery.invalidate(map);
+      this.discovery.invalidate(map, activityId);
       const retryAfterMs = parseRetryAfter(r.headers['retry-after']);
       throw new IntuneHttpError({ status: r.status, body: r.text, url, activityId, retryAfterMs });
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { resolveConfig, type IntuneClientOptions } from './config.js';
 import { IntuneConfigurationError } from './errors.js';
@@ -143,6 +144,26 @@ describe('IntuneClient options', () => {
       assert.match(err.message, new RegExp(c.key.replace('.', '\\.')));
     });
   }
+
+  it('ok/encrypted-private-key: passphrase', () => {
+    const cert = makeClientCert('a');
+    const encrypted = createPrivateKey(cert.keyPem)
+      .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' })
+      .toString();
+    const options = { ...ok, clientSecret: undefined };
+    const config = resolveConfig({
+      ...options,
+      clientCertificate: { privateKeyPem: encrypted, certificatePem: cert.certPem, passphrase: 'pw' },
+    });
+    assert.equal(config.credential.kind, 'certificate');
+    const err = configError(() =>
+      resolveConfig({
+        ...options,
+        clientCertificate: { privateKeyPem: encrypted, certificatePem: cert.certPem, passphrase: 'nope' },
+      }),
+    );
+    assert.equal(err.key, 'clientCertificate.privateKeyPem');
+  });
 
   it('fail/certificate-key-mismatch: key of another certificate', () => {
     const a = makeClientCert('a');

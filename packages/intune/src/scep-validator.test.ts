@@ -130,6 +130,40 @@ describe('IntuneScepValidator', () => {
     }
   });
 
+  it('ok/success-notification-offset-expiry: expiration normalized to UTC with Z', async () => {
+    const client = fakeClient(fake);
+    try {
+      await new IntuneScepValidator(client).sendSuccessNotification({
+        transactionId: 'tx-3b',
+        csr: CSR,
+        thumbprint: 'A9993E364706816ABA3E25717850C26C9CD0D89D',
+        serialNumber: '01',
+        expiration: '2027-11-27T05:00:00+02:00',
+        issuingCertificateAuthority: 'CN=x',
+      });
+      const body = JSON.parse(fake.of('scep')[0]?.body ?? '') as { notification: Record<string, unknown> };
+      assert.equal(body.notification['certificateExpirationDateUtc'], '2027-11-27T03:00:00.000Z');
+      assert.equal(body.notification['certificateThumbprint'], 'A9993E364706816ABA3E25717850C26C9CD0D89D');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('ok/failure-notification-unsigned-hresult: 0x8000ffff is sent as the signed -2147418113', async () => {
+    const client = fakeClient(fake);
+    try {
+      await new IntuneScepValidator(client).sendFailureNotification({
+        transactionId: 'tx-4b',
+        csr: CSR,
+        hResult: 0x8000ffff,
+        errorDescription: 'E_UNEXPECTED',
+      });
+      assert.match(fake.of('scep')[0]?.body ?? '', /"hResult":-2147418113,/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('ok/failure-notification: hResult as a signed JSON integer', async () => {
     const client = fakeClient(fake);
     try {
@@ -203,12 +237,32 @@ describe('IntuneScepValidator', () => {
       validator.sendSuccessNotification({
         transactionId: 't',
         csr: CSR,
-        thumbprint: 'aa',
+        thumbprint: 'a9993e364706816aba3e25717850c26c9cd0d89d',
         serialNumber: '01',
         expiration: 'tomorrow',
         issuingCertificateAuthority: 'CN=x',
       }),
       { argument: 'expiration' },
+    );
+    await assert.rejects(
+      validator.sendSuccessNotification({
+        transactionId: 't',
+        csr: CSR,
+        thumbprint: 'ab'.repeat(32), // a SHA-256 thumbprint by mistake
+        serialNumber: '01',
+        expiration: new Date(),
+        issuingCertificateAuthority: 'CN=x',
+      }),
+      { argument: 'thumbprint' },
+    );
+    await assert.rejects(
+      validator.sendFailureNotification({
+        transactionId: 't',
+        csr: CSR,
+        hResult: 2 ** 32,
+        errorDescription: 'x',
+      }),
+      { argument: 'hResult' },
     );
     assert.equal(fake.requests.length, 0);
     await validator.client.close();

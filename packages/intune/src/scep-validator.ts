@@ -23,7 +23,10 @@ export interface SuccessNotification {
 export interface FailureNotification {
   transactionId: string;
   csr: string;
-  /** Win32/HRESULT (MS-ERREF), e.g. `0x8000ffff | 0` = -2147418113; shown in the Intune console. */
+  /**
+   * Win32/HRESULT (MS-ERREF) shown in the Intune console. Sent as a signed 32-bit integer, as Microsoft's Java
+   * library does: `0x8000ffff` (2147549183) is sent as -2147418113.
+   */
   hResult: number;
   /** At most 255 characters. */
   errorDescription: string;
@@ -71,10 +74,14 @@ export class IntuneScepValidator {
       serialNumber: n.serialNumber,
       issuingCertificateAuthority: n.issuingCertificateAuthority,
     });
-    const expiration = n.expiration instanceof Date ? n.expiration.toISOString() : n.expiration;
-    if (typeof expiration !== 'string' || Number.isNaN(Date.parse(expiration))) {
-      throw new IntuneArgumentError('expiration', 'required, an ISO 8601 UTC date');
+    if (!/^[0-9a-fA-F]{40}$/.test(n.thumbprint)) {
+      throw new IntuneArgumentError('thumbprint', 'must be the SHA-1 thumbprint as 40 hex digits');
     }
+    const expiresAt =
+      n.expiration instanceof Date ? n.expiration.getTime() : Date.parse(String(n.expiration));
+    if (Number.isNaN(expiresAt)) throw new IntuneArgumentError('expiration', 'required, an ISO 8601 date');
+    // Always UTC with a `Z`, whatever offset the caller used.
+    const expiration = new Date(expiresAt).toISOString();
     return this.call('successNotification', n.transactionId, {
       notification: {
         transactionId: n.transactionId,
@@ -93,7 +100,9 @@ export class IntuneScepValidator {
   /** `POST ScepActions/failureNotification`: the CA failed an Intune-challenge request (then do not issue). */
   async sendFailureNotification(n: FailureNotification): Promise<ScepActionResult> {
     required({ transactionId: n.transactionId, csr: n.csr, errorDescription: n.errorDescription });
-    if (!Number.isInteger(n.hResult)) throw new IntuneArgumentError('hResult', 'required, an integer');
+    if (!Number.isInteger(n.hResult) || n.hResult < -(2 ** 31) || n.hResult >= 2 ** 32) {
+      throw new IntuneArgumentError('hResult', 'required, a 32-bit integer');
+    }
     if (n.errorDescription.length > 255) {
       throw new IntuneArgumentError(
         'errorDescription',
@@ -104,7 +113,7 @@ export class IntuneScepValidator {
       notification: {
         transactionId: n.transactionId,
         certificateRequest: n.csr,
-        hResult: n.hResult,
+        hResult: n.hResult | 0,
         errorDescription: n.errorDescription,
         callerInfo: this.client.config.providerNameAndVersion,
       },
