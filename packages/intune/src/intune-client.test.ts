@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { Agent } from 'undici';
 import {
+  IntuneTokenError,
   IntuneHttpError,
   IntuneNetworkError,
   IntuneProtocolError,
@@ -296,6 +298,33 @@ describe('IntuneClient transport', () => {
       assert.equal(fake.of('discovery').length, 1);
     } finally {
       await client.close();
+    }
+  });
+
+  it('fail/untrusted-tls: without the extra CA the self-signed fake is refused (verification stays on)', async () => {
+    const client = fakeClient(fake, { ca: undefined, retry: { attempts: 1 } });
+    try {
+      const err = await rejection(new IntuneScepValidator(client).validateRequest('tx', CSR));
+      assert.ok(err instanceof IntuneTokenError);
+      assert.equal(err.code, 'TOKEN_ENDPOINT_UNREACHABLE');
+      assert.equal(fake.requests.length, 0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('ok/custom-dispatcher: used for every call and left open by close()', async () => {
+    const dispatcher = new Agent({ connect: { ca: fake.caPem } });
+    try {
+      const client = fakeClient(fake, { ca: undefined, dispatcher });
+      await new IntuneScepValidator(client).validateRequest('tx', CSR);
+      await client.close();
+      assert.deepEqual(fake.counts(), { openid: 1, token: 2, discovery: 1, scep: 1 });
+      const again = fakeClient(fake, { ca: undefined, dispatcher });
+      await new IntuneScepValidator(again).validateRequest('tx', CSR);
+      assert.equal(fake.of('scep').length, 2);
+    } finally {
+      await dispatcher.close();
     }
   });
 });
