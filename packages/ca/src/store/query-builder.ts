@@ -55,6 +55,7 @@ export function certificateWhere(d: Dialect, q: CertificateQuery): BuiltQuery {
   if (q.expiringBefore !== undefined) b.add('not_after < ?', d.time(q.expiringBefore));
   if (q.profile !== undefined) b.add('profile = ?', q.profile);
   if (q.deviceId !== undefined) b.add('device_id = ?', q.deviceId);
+  if (q.transactionId !== undefined) b.add('transaction_id = ?', q.transactionId);
   return b.build(q.limit, q.offset);
 }
 

@@ -54,6 +54,11 @@ export interface NewCertificate {
   profile: string;
   /** Intune device id, if known. */
   deviceId?: string | null;
+  /**
+   * SCEP transactionID to record on an out-of-band issuance (when `IssueInput.transaction` is omitted);
+   * ignored when `transaction` is given (its id is recorded).
+   */
+  transactionId?: string | null;
 }
 
 /** A stored certificate. */
@@ -89,6 +94,8 @@ export interface CertificateQuery {
   expiringBefore?: Date;
   profile?: string;
   deviceId?: string;
+  /** Exact SCEP transactionID recorded on the certificate. */
+  transactionId?: string;
   /** Default 100, at most 1000. */
   limit?: number;
   offset?: number;

@@ -106,6 +106,26 @@ export function certificateTests(factory: StoreFactory): void {
       );
     });
 
+    test('ok/out-of-band-transaction-id-and-search', async (t) => {
+      const { store, clock } = await fresh(t, factory);
+      await store.beginTransaction({ ...tx('t1'), requestHash: 'aa' });
+      const first = await store.issue({ certificate: makeCert(clock), transaction: tx('t1'), audit });
+      const oob = await store.issue({ certificate: makeCert(clock, { transactionId: 't1' }), audit });
+      const another = await store.issue({
+        certificate: makeCert(clock, { transactionId: 'other' }),
+        transaction: undefined,
+        audit,
+      });
+      assert.equal(oob.transactionId, 't1', 'recorded without touching the transaction');
+      assert.equal((await store.getTransaction(tx('t1')))?.serial, first.serial);
+      const found = await store.searchCertificates({ transactionId: 't1' });
+      assert.deepEqual(new Set(found.map((c) => c.serial)), new Set([first.serial, oob.serial]));
+      assert.deepEqual(
+        (await store.searchCertificates({ transactionId: 'other' })).map((c) => c.serial),
+        [another.serial],
+      );
+    });
+
     test('ok/search-filters-order-and-paging', async (t) => {
       const { store, clock } = await fresh(t, factory);
       const a = makeCert(clock, {

@@ -47,7 +47,7 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
           c.notAfter,
           sha1Hex(c.der),
           c.profile,
-          key?.transactionId ?? null,
+          key?.transactionId ?? c.transactionId ?? null,
           c.deviceId ?? null,
           now,
         ],

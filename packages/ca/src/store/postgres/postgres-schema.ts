@@ -116,4 +116,9 @@ CREATE TABLE {{schema}}.intune_revocations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'certificates-by-transaction',
+    sql: 'CREATE INDEX certificates_transaction ON {{schema}}.certificates (transaction_id);',
+  },
 ];

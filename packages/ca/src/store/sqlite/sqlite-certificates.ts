@@ -47,7 +47,7 @@ export function issue(ctx: SqliteContext, input: IssueInput): CertificateRecord 
           c.notAfter.getTime(),
           sha1Hex(c.der),
           c.profile,
-          key?.transactionId ?? null,
+          key?.transactionId ?? c.transactionId ?? null,
           c.deviceId ?? null,
           now,
         ) as Row;

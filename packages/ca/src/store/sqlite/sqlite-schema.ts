@@ -110,4 +110,9 @@ CREATE TABLE intune_revocations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'certificates-by-transaction',
+    sql: 'CREATE INDEX certificates_transaction ON certificates (transaction_id);',
+  },
 ];

@@ -31,7 +31,7 @@ runStoreConformance({
   },
 });
 
-test('sqlite/pragmas-and-hashed-challenges', async (t) => {
+test('sqlite/wal-hashed-challenges-append-only-audit', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const filename = join(dir, 'ca.db');
@@ -39,18 +39,40 @@ test('sqlite/pragmas-and-hashed-challenges', async (t) => {
   t.after(() => store.close());
   await store.migrate();
   await store.mintChallenge({ password: 'secret-otp', expiresAt: new Date(Date.now() + 60_000) });
-  const raw = new Database(filename, { readonly: true });
+  await store.appendAudit({ actor: 'scep', action: 'x' });
+  const raw = new Database(filename);
   t.after(() => raw.close());
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
   const rows = raw.prepare('SELECT hash FROM challenges').all() as { hash: string }[];
   assert.deepEqual(rows, [{ hash: hashChallenge('secret-otp') }], 'only the SHA-256 is stored');
-  assert.deepEqual(raw.prepare('SELECT version, name FROM schema_migrations').all(), [
+  assert.throws(() => raw.prepare('DELETE FROM audit_log').run(), /append-only/);
+  assert.throws(() => raw.prepare("UPDATE audit_log SET actor = 'y'").run(), /append-only/);
+});
+
+test('sqlite/numbered-migrations-apply-only-missing-versions', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const filename = join(dir, 'ca.db');
+  const first = new SqliteStore({ filename });
+  assert.equal(await first.migrate(), 2);
+  await first.close();
+  // Roll the database back to version 1, as if it had been created by an older release.
+  const raw = new Database(filename);
+  raw.exec('DROP INDEX certificates_transaction; DELETE FROM schema_migrations WHERE version = 2;');
+  raw.close();
+  const store = new SqliteStore({ filename });
+  t.after(() => store.close());
+  assert.equal(await store.migrate(), 2);
+  const check = new Database(filename, { readonly: true });
+  t.after(() => check.close());
+  assert.deepEqual(check.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all(), [
     { version: 1, name: 'initial' },
+    { version: 2, name: 'certificates-by-transaction' },
   ]);
-  assert.throws(
-    () => raw.prepare('DELETE FROM audit_log').run(),
-    'audit log is append-only (read-only handle)',
-  );
+  const index = check
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?")
+    .get('certificates_transaction');
+  assert.ok(index, 'migration 2 re-applied');
 });
 
 test('sqlite/memory-database', async () => {
