@@ -22,7 +22,7 @@ import { KeyError } from '../errors.js';
 import { OID } from '../oids.js';
 import { generateSerial, type RandomBytes } from '../serial.js';
 import { KeyObjectSigner } from '../signer/key-object-signer.js';
-import type { HashName } from '../signer/signer.js';
+import type { HashName, Signer } from '../signer/signer.js';
 import { CaIdentity } from './ca-identity.js';
 import { nameFromString } from './names.js';
 
@@ -66,6 +66,18 @@ export interface GeneratedCa {
 export async function createRootCa(options: RootCaOptions): Promise<GeneratedCa> {
   const privateKey = await generatePrivateKey(options.key ?? DEFAULT_CA_KEY_SPEC);
   const signer = new KeyObjectSigner(privateKey, options.hash ? { hash: options.hash } : {});
+  const identity = await selfSignCa(signer, options);
+  return { identity, privateKey, certificateDer: identity.certificateDer };
+}
+
+/**
+ * Self-sign a root CA certificate for a key held by any `Signer` (e.g. a `Pkcs11Signer`: the key never leaves
+ * the token). `options.key` and `options.hash` are ignored (the signer decides).
+ */
+export async function selfSignCa(
+  signer: Signer,
+  options: Omit<RootCaOptions, 'key' | 'hash'>,
+): Promise<CaIdentity> {
   const now = (options.clock ?? (() => new Date()))();
   const subject = nameFromString(options.subject);
   const usages: KeyUsageName[] = ['keyCertSign', 'cRLSign'];
@@ -88,7 +100,7 @@ export async function createRootCa(options: RootCaOptions): Promise<GeneratedCa>
     },
     signer,
   );
-  return { identity: CaIdentity.create(signer, certificateDer), privateKey, certificateDer };
+  return CaIdentity.create(signer, certificateDer);
 }
 
 export interface IssuedKeyPair {
