@@ -173,10 +173,9 @@ export function resolveConfig(options: IntuneClientOptions): ResolvedConfig {
     }
   }
   const authority = `${authorityHost}${tenant}`;
-  return {
+  const resolved = {
     tenant,
     clientId,
-    credential,
     providerNameAndVersion,
     authority,
     knownAuthorities: options.knownAuthorities ?? [new URL(authorityHost).host],
@@ -187,7 +186,6 @@ export function resolveConfig(options: IntuneClientOptions): ResolvedConfig {
     intuneAppId: options.intuneAppId?.trim() || DEFAULT_INTUNE_APP_ID,
     scepServiceVersion: options.scepServiceVersion?.trim() || DEFAULT_SCEP_SERVICE_VERSION,
     pkiServiceVersion: options.pkiServiceVersion?.trim() || DEFAULT_PKI_SERVICE_VERSION,
-    proxy: options.proxy,
     ca: options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca],
     dispatcher: options.dispatcher,
     timeoutMs,
@@ -197,6 +195,11 @@ export function resolveConfig(options: IntuneClientOptions): ResolvedConfig {
     now: options.now ?? Date.now,
     logger: options.logger ?? NOOP_LOGGER,
   };
+  // Secrets are not enumerable, so logging or serializing the config (or a client) does not print them.
+  return Object.defineProperties(resolved, {
+    credential: { value: credential, enumerable: false },
+    proxy: { value: options.proxy, enumerable: false },
+  }) as ResolvedConfig;
 }
 
 function resolveCredential(options: IntuneClientOptions): ResolvedConfig['credential'] {

@@ -39,23 +39,24 @@ export interface ServiceAnswer {
  */
 export class IntuneClient {
   readonly config: ResolvedConfig;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
-  private readonly tokens: TokenProvider;
-  private readonly discovery: ServiceDiscovery;
+  // ES private fields: not shown by util.inspect, so a logged client never reveals MSAL's copy of the secret.
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #tokens: TokenProvider;
+  readonly #discovery: ServiceDiscovery;
 
   constructor(options: IntuneClientOptions) {
     this.config = resolveConfig(options);
     const { dispatcher, owned } = createDispatcher(this.config);
-    this.dispatcher = dispatcher;
-    this.ownsDispatcher = owned;
-    this.tokens = new TokenProvider(this.config, dispatcher);
-    this.discovery = new ServiceDiscovery(this.config, dispatcher, this.tokens);
+    this.#dispatcher = dispatcher;
+    this.#ownsDispatcher = owned;
+    this.#tokens = new TokenProvider(this.config, dispatcher);
+    this.#discovery = new ServiceDiscovery(this.config, dispatcher, this.#tokens);
   }
 
   /** A bearer token for the Intune API (`{INTUNE_RESOURCE_URL}/.default`); useful for health checks. */
   getIntuneToken(activityId: string = this.config.newActivityId()): Promise<string> {
-    return this.tokens.getToken(this.config.intuneScope, activityId);
+    return this.#tokens.getToken(this.config.intuneScope, activityId);
   }
 
   /** The base URI of a service from (cached) Graph discovery; useful for health checks. */
@@ -63,7 +64,7 @@ export class IntuneClient {
     serviceName: string,
     activityId: string = this.config.newActivityId(),
   ): Promise<string> {
-    return (await this.discovery.resolve(serviceName, activityId)).uri;
+    return (await this.#discovery.resolve(serviceName, activityId)).uri;
   }
 
   /**
@@ -84,8 +85,8 @@ export class IntuneClient {
       return await withRetry(
         async (attempt) => {
           posting = false;
-          const { uri, map } = await this.discovery.resolve(call.service, activityId);
-          const token = await this.tokens.getToken(config.intuneScope, activityId);
+          const { uri, map } = await this.#discovery.resolve(call.service, activityId);
+          const token = await this.#tokens.getToken(config.intuneScope, activityId);
           posting = true;
           return this.postOnce(call, activityId, `${uri}/${call.path}`, token, map, attempt);
         },
@@ -120,7 +121,7 @@ export class IntuneClient {
     config.logger.debug({ activityId, op: call.op, attempt, url }, 'intune POST');
     let r;
     try {
-      r = await httpRequest(this.dispatcher, config.timeoutMs, activityId, url, {
+      r = await httpRequest(this.#dispatcher, config.timeoutMs, activityId, url, {
         method: 'POST',
         headers: {
           Authorization: `Bearer ${token}`,
@@ -135,11 +136,11 @@ export class IntuneClient {
         body: JSON.stringify(call.body),
       });
     } catch (err) {
-      this.discovery.invalidate(map, activityId);
+      this.#discovery.invalidate(map, activityId);
       throw err;
     }
     if (r.status < 200 || r.status > 299) {
-      this.discovery.invalidate(map, activityId);
+      this.#discovery.invalidate(map, activityId);
       const retryAfterMs = parseRetryAfter(r.headers['retry-after']);
       throw new IntuneHttpError({ status: r.status, body: r.text, url, activityId, retryAfterMs });
     }
@@ -159,6 +160,6 @@ export class IntuneClient {
 
   /** Closes the connection pool this client created (not a caller-supplied dispatcher). */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 }

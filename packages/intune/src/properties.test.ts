@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { resolveConfig, type IntuneClientOptions } from './config.js';
 import { IntuneConfigurationError } from './errors.js';
 import { IntuneClient } from './intune-client.js';
@@ -163,6 +164,30 @@ describe('IntuneClient options', () => {
       }),
     );
     assert.equal(err.key, 'clientCertificate.privateKeyPem');
+  });
+
+  it('ok/secrets-hidden: inspecting or serializing a client shows no secret, key or proxy password', () => {
+    const cert = makeClientCert('a');
+    const withSecret = new IntuneClient({
+      ...ok,
+      clientSecret: 'S3CRET-value',
+      proxy: { url: 'http://p:1', username: 'u', password: 'PROXY-PW' },
+    });
+    const withCert = new IntuneClient({
+      ...ok,
+      clientSecret: undefined,
+      clientCertificate: { privateKeyPem: cert.keyPem, certificatePem: cert.certPem },
+    });
+    for (const client of [withSecret, withCert]) {
+      const text = inspect(client, { depth: Infinity }) + JSON.stringify(client);
+      for (const secret of ['S3CRET-value', 'PROXY-PW', 'PRIVATE KEY', cert.keyPem.split('\n')[1] ?? '']) {
+        assert.ok(!text.includes(secret), `leaked ${secret}`);
+      }
+    }
+    assert.equal(withSecret.config.credential.kind, 'secret');
+    assert.equal(withSecret.config.proxy?.password, 'PROXY-PW');
+    void withSecret.close();
+    void withCert.close();
   });
 
   it('fail/certificate-key-mismatch: key of another certificate', () => {
