@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { decodeJwt, signJwt, verifyJwtSignature, type JwtAlgorithm } from './jwt.js';
 import {
@@ -49,7 +49,7 @@ describe('entra token endpoint', () => {
     const keys = await f.call('GET', `/${f.seed.tenant.id}/discovery/v2.0/keys`);
     const jwk = (keys.json['keys'] as Record<string, string>[])[0];
     assert.equal(jwk?.['kid'], jwt.header['kid']);
-    const pub = createPublicKey({ key: jwk as object as import('node:crypto').JsonWebKey, format: 'jwk' });
+    const pub = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     assert.ok(verifyJwtSignature(jwt, pub, 'RS256'));
   });
 
