@@ -378,6 +378,8 @@ export interface Outbox {
     options: { error: string; nextAttemptAt: Date },
   ): Promise<boolean>;
   getOutboxItem(id: number): Promise<OutboxItem | null>;
+  /** Delete done items created before `before` (retention); returns how many. Pending items are kept. */
+  purgeOutbox(before: Date): Promise<number>;
 }
 
 /**

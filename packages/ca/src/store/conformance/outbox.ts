@@ -102,6 +102,22 @@ export function outboxTests(factory: StoreFactory): void {
       assert.equal(await store.completeOutbox(item.id, 'n2'), true);
     });
 
+    test('ok/purge-done-items-only', async (t) => {
+      const { store, clock } = await fresh(t, factory);
+      const done = await store.enqueueOutbox({ kind: 'k', payload: {} });
+      const pending = await store.enqueueOutbox({ kind: 'k', payload: {} });
+      await store.claimOutbox({ owner: 'n1', limit: 1, leaseMs: 1000 });
+      await store.completeOutbox(done.id, 'n1');
+      clock.advance(1000);
+      const recent = await store.enqueueOutbox({ kind: 'k', payload: {} });
+      await store.claimOutbox({ owner: 'n1', limit: 5, leaseMs: 1000 });
+      await store.completeOutbox(recent.id, 'n1');
+      assert.equal(await store.purgeOutbox(clock.now()), 1);
+      assert.equal(await store.getOutboxItem(done.id), null);
+      assert.notEqual(await store.getOutboxItem(pending.id), null, 'not done: kept');
+      assert.notEqual(await store.getOutboxItem(recent.id), null, 'too recent: kept');
+    });
+
     test('ok/dedupe-key', async (t) => {
       const { store } = await fresh(t, factory);
       const first = await store.enqueueOutbox({ kind: 'k', payload: { v: 1 }, dedupeKey: 'tx:1' });

@@ -70,6 +70,13 @@ export async function rescheduleOutbox(
   return r.rowCount === 1;
 }
 
+export async function purgeOutbox(ctx: PgContext, before: Date): Promise<number> {
+  const r = await ctx.db.run((c) =>
+    c.query(`DELETE FROM ${ctx.s}.outbox WHERE done AND created_at < $1`, [before]),
+  );
+  return r.rowCount ?? 0;
+}
+
 export async function getOutboxItem(ctx: PgContext, id: number): Promise<OutboxItem | null> {
   const rows = await ctx.db.query(`SELECT * FROM ${ctx.s}.outbox WHERE id = $1`, [id]);
   return rows[0] ? toOutboxItem(rows[0]) : null;

@@ -221,6 +221,9 @@ export class PostgresStore implements CertificateStore {
   getOutboxItem(id: number): Promise<OutboxItem | null> {
     return outbox.getOutboxItem(this.ctx, id);
   }
+  purgeOutbox(before: Date): Promise<number> {
+    return outbox.purgeOutbox(this.ctx, before);
+  }
 
   recordIntuneRevocation(record: IntuneRevocationRecord): Promise<'recorded' | 'duplicate'> {
     return records.recordIntuneRevocation(this.ctx, record);

@@ -70,6 +70,12 @@ export function rescheduleOutbox(
   );
 }
 
+export function purgeOutbox(ctx: SqliteContext, before: Date): number {
+  return ctx.db.write(
+    () => ctx.db.stmt('DELETE FROM outbox WHERE done = 1 AND created_at < ?').run(before.getTime()).changes,
+  );
+}
+
 export function getOutboxItem(ctx: SqliteContext, id: number): OutboxItem | null {
   const row = ctx.db.read(() => ctx.db.stmt('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined);
   return row ? toOutboxItem(row) : null;

@@ -213,6 +213,9 @@ export class SqliteStore implements CertificateStore {
   async getOutboxItem(id: number): Promise<OutboxItem | null> {
     return outbox.getOutboxItem(this.ctx, id);
   }
+  async purgeOutbox(before: Date): Promise<number> {
+    return outbox.purgeOutbox(this.ctx, before);
+  }
 
   async recordIntuneRevocation(record: IntuneRevocationRecord): Promise<'recorded' | 'duplicate'> {
     return records.recordIntuneRevocation(this.ctx, record);
