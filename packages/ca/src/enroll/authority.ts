@@ -221,6 +221,7 @@ export class Authority {
             notBefore: truncate(decision.notBefore),
             notAfter: truncate(decision.notAfter),
             profile: profile.name,
+            transactionId: req.transactionId,
           },
           ...(attempt.bindTransaction ? { transaction: attempt.key } : {}),
           audit: this.#audit(req, 'issue', {
@@ -371,18 +372,15 @@ export class Authority {
     return { status: 'SUCCESS', certificateDer: cert.der, chain: this.ca.chain, serial: cert.serial };
   }
 
+  /** A valid certificate already issued for this transaction (out of band, after a retry). */
   async #latestOutOfBand(key: TransactionKey): Promise<CertificateRecord | null> {
-    const events = await this.#store.queryAudit({
+    const [cert] = await this.#store.searchCertificates({
       transactionId: key.transactionId,
-      action: 'issue',
-      limit: 20,
+      profile: key.profile,
+      status: 'valid',
+      limit: 1,
     });
-    for (const e of events) {
-      if (e.details['profile'] !== key.profile || e.details['outOfBand'] !== true || !e.serial) continue;
-      const cert = await this.#store.getCertificate(e.serial);
-      if (cert && cert.status === 'valid') return cert;
-    }
-    return null;
+    return cert ?? null;
   }
 
   async #failTransaction(key: TransactionKey, failInfo: FailInfo, reason: string): Promise<void> {
