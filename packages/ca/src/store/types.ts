@@ -83,9 +83,12 @@ export interface CertificateRecord {
 
 /** Filters for `searchCertificates`. All given filters must match. Results are newest first. */
 export interface CertificateQuery {
-  /** Case-insensitive substring of the subject. */
+  /**
+   * Case-insensitive substring of the subject (`%` and `_` are literal). SQLite folds ASCII letters only;
+   * PostgreSQL (ILIKE) also folds other letters.
+   */
   subject?: string;
-  /** Case-insensitive substring of any SAN (including its prefix, e.g. `dns:host`). */
+  /** Case-insensitive substring of any SAN (including its prefix, e.g. `dns:host`); same folding as `subject`. */
   san?: string;
   /** Prefix of the serial (lowercase hex). */
   serialPrefix?: string;

@@ -22,14 +22,17 @@ export async function enqueueOutbox(ctx: PgContext, input: EnqueueOutboxInput): 
 
 export async function claimOutbox(ctx: PgContext, input: ClaimOutboxInput): Promise<OutboxItem[]> {
   const now = ctx.now();
-  // SKIP LOCKED: rows another node is claiming right now are skipped; rows it has just claimed fail the
-  // re-checked lease condition. So two nodes never hold the same item at once.
+  // The CTE runs once and locks the rows it picks. SKIP LOCKED: rows another node is claiming right now are
+  // skipped; rows it has just claimed fail the re-checked lease condition. So two nodes never hold the same
+  // item at once.
   const rows = await ctx.db.query(
-    `UPDATE ${ctx.s}.outbox SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1
-     WHERE id IN (SELECT id FROM ${ctx.s}.outbox
+    `WITH due AS (
+       SELECT id FROM ${ctx.s}.outbox
        WHERE NOT done AND next_attempt_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
        ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-     RETURNING *`,
+     UPDATE ${ctx.s}.outbox o SET lease_owner = $1, lease_expires_at = $2, attempts = o.attempts + 1
+     FROM due WHERE o.id = due.id
+     RETURNING o.*`,
     [input.owner, new Date(now.getTime() + input.leaseMs), now, input.limit],
   );
   return rows
