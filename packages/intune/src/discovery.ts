@@ -74,6 +74,7 @@ export class ServiceDiscovery {
           },
         });
         if (r.status < 200 || r.status > 299) {
+          if (r.status === 401 || r.status === 403) this.tokens.invalidate(this.config.graphScope);
           throw new IntuneHttpError({
             status: r.status,
             body: r.text,

@@ -75,6 +75,15 @@ describe('IntuneClient transport', () => {
       fake.serviceHook = undefined;
       await new IntuneScepValidator(client).validateRequest('tx', CSR);
       assert.equal(fake.of('discovery').length, 2, 'the non-2xx answer dropped the discovery cache');
+      // The 401 also dropped the Intune token: a new one (e.g. after admin consent) is fetched.
+      const auths = fake.of('scep').map((r) => r.headers['authorization']);
+      assert.deepEqual(auths, ['Bearer intune-token-2', 'Bearer intune-token-3']);
+      await new IntuneScepValidator(client).validateRequest('tx', CSR);
+      assert.equal(
+        fake.of('scep')[2]?.headers['authorization'],
+        'Bearer intune-token-3',
+        'then cached again',
+      );
     } finally {
       await client.close();
     }
@@ -275,6 +284,10 @@ describe('IntuneClient transport', () => {
       assert.match(err.message, /Application\.Read\.All/);
       assert.equal(fake.of('discovery').length, 1);
       assert.equal(fake.of('scep').length, 0);
+      fake.discoveryHook = undefined;
+      await new IntuneScepValidator(client).validateRequest('tx', CSR);
+      const [first, second] = fake.of('discovery').map((r) => r.headers['authorization']);
+      assert.notEqual(first, second, 'a fresh Graph token after the 403');
     } finally {
       await client.close();
     }

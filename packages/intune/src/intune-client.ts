@@ -141,6 +141,7 @@ export class IntuneClient {
     }
     if (r.status < 200 || r.status > 299) {
       this.#discovery.invalidate(map, activityId);
+      if (r.status === 401 || r.status === 403) this.#tokens.invalidate(config.intuneScope);
       const retryAfterMs = parseRetryAfter(r.headers['retry-after']);
       throw new IntuneHttpError({ status: r.status, body: r.text, url, activityId, retryAfterMs });
     }

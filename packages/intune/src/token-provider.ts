@@ -12,6 +12,7 @@ import { MsalNetworkModule } from './msal-network.js';
 export class TokenProvider {
   private readonly msal: ConfidentialClientApplication;
   private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly stale = new Set<string>();
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -41,6 +42,14 @@ export class TokenProvider {
     });
   }
 
+  /**
+   * Marks the cached token of `scope` as unusable (the service answered 401/403): the next `getToken` asks Entra
+   * ID for a new one, which carries permissions granted since (e.g. admin consent given after the first call).
+   */
+  invalidate(scope: string): void {
+    this.stale.add(scope);
+  }
+
   /** A bearer token for `scope` (e.g. `https://api.manage.microsoft.com//.default`). */
   getToken(scope: string, activityId: string): Promise<string> {
     const pending = this.inFlight.get(scope);
@@ -61,7 +70,12 @@ export class TokenProvider {
     }
     let result;
     try {
-      result = await this.msal.acquireTokenByClientCredential({ scopes: [scope], correlationId: activityId });
+      const skipCache = this.stale.delete(scope);
+      result = await this.msal.acquireTokenByClientCredential({
+        scopes: [scope],
+        correlationId: activityId,
+        ...(skipCache ? { skipCache } : {}),
+      });
     } catch (err) {
       throw toTokenError(err, scope);
     }
