@@ -102,7 +102,16 @@ export class IntuneEmulator {
         if (fault.kind === 'latency') await this.sleep(fault.ms);
       }
     }
-    return found.route.handle(req, found.match);
+    try {
+      return await found.route.handle(req, found.match);
+    } catch (err) {
+      // Only the emulator's own faults land here; answer like the real services do for a 5xx (§1.8).
+      return odataError(
+        500,
+        'InternalError',
+        `Emulator error: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   /** Requests of one operation, in order. */
