@@ -6,6 +6,7 @@ import { lifecycleTests } from './lifecycle.js';
 import { outboxTests } from './outbox.js';
 import { recordTests } from './records.js';
 import { revocationTests } from './revocation.js';
+import { searchPropertyTests } from './search-property.js';
 import { transactionTests } from './transactions.js';
 
 /**
@@ -20,6 +21,7 @@ export function runStoreConformance(factory: StoreFactory): void {
     revocationTests(factory);
     transactionTests(factory);
     recordTests(factory);
+    searchPropertyTests(factory);
     outboxTests(factory);
     concurrencyTests(factory);
     lifecycleTests(factory);
