@@ -21,6 +21,8 @@ export type ChallengeResult =
       ok: true;
       /** Intune validated this request: the profile may then allow a SID in the certificate. */
       validatedByIntune?: boolean;
+      /** Device identifier to record with the certificate (e.g. Intune's device id), if known. */
+      deviceId?: string;
     }
   | { ok: false; reason: string };
 

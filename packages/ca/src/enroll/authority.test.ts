@@ -324,3 +324,44 @@ test('ok/duplicate-serial-retried-with-a-new-one', async () => {
     await h.close();
   }
 });
+
+test('internal fault: a verifier outage propagates (not a FAILURE), nothing recorded as failed; retry succeeds', async () => {
+  let down = true;
+  const verifier: ChallengeVerifier = {
+    verify: () =>
+      down
+        ? Promise.reject(new Error('Intune validateRequest: HTTP 500'))
+        : Promise.resolve({ ok: true, deviceId: 'dev-42' }),
+  };
+  const h = await harness({ v: { verifier } });
+  try {
+    const csr = await makeCsr({});
+    await assert.rejects(
+      h.authority.enroll(pkcsReq('tx-v', csr, 'v')),
+      (e: unknown) => !(e instanceof EnrollmentError) && /HTTP 500/.test(String(e)),
+    );
+    assert.equal((await h.store.getTransaction({ transactionId: 'tx-v', profile: 'v' }))?.state, 'pending');
+    assert.deepEqual(
+      (await h.store.queryAudit({ transactionId: 'tx-v' })).map((a) => a.action),
+      ['error'],
+    );
+    down = false;
+    const r = success(await h.authority.enroll(pkcsReq('tx-v', csr, 'v')));
+    assert.equal((await h.store.getCertificate(r.serial))?.deviceId, 'dev-42');
+  } finally {
+    await h.close();
+  }
+});
+
+test('ok/concurrent-identical-requests-get-one-certificate', async () => {
+  const h = await harness({ p: staticProfile() });
+  try {
+    const csr = await makeCsr({ challenge: 'secret123' });
+    const results = await Promise.all([1, 2, 3].map(() => h.authority.enroll(pkcsReq('tx-c', csr))));
+    const serials = new Set(results.map((r) => success(r).serial));
+    assert.equal(serials.size, 1);
+    assert.equal((await h.store.countCertificates({ expiringWithinDays: 1 })).issued, 1);
+  } finally {
+    await h.close();
+  }
+});

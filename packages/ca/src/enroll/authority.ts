@@ -161,6 +161,7 @@ export class Authority {
   async #process(attempt: Attempt): Promise<EnrollResult> {
     const { req, profile, csr } = attempt;
     let validatedByIntune = false;
+    let deviceId: string | undefined;
     let verified = false;
     try {
       if (req.messageType === 'RenewalReq') {
@@ -169,6 +170,7 @@ export class Authority {
         const result = await profile.verifier.verify(attempt.challenge);
         if (!result.ok) throw new EnrollmentError('badRequest', `challenge refused: ${result.reason}`);
         validatedByIntune = result.validatedByIntune === true;
+        deviceId = result.deviceId;
         verified = true;
       }
       const decision = applyPolicy({
@@ -182,7 +184,7 @@ export class Authority {
         await this.#store.appendAudit(this.#audit(req, 'pending', { subject: decision.subjectText }));
         return { status: 'PENDING' };
       }
-      return await this.#issue(attempt, decision, { validatedByIntune });
+      return await this.#issue(attempt, decision, { validatedByIntune, ...(deviceId ? { deviceId } : {}) });
     } catch (err) {
       if (err instanceof TransactionStateError && attempt.bindTransaction) {
         // A concurrent identical request issued first: answer with its certificate.
@@ -190,13 +192,19 @@ export class Authority {
         const cert = tx?.state === 'issued' && tx.serial ? await this.#store.getCertificate(tx.serial) : null;
         if (cert && cert.status === 'valid') return this.#replayed(req, cert);
       }
+      if (err instanceof HookError) throw err.enrollmentError;
+      if (!isRefusal(err)) {
+        // Our own fault (store, signer, verifier outage): no refusal is recorded on the transaction, so the client
+        // can retry; the caller answers with a server error.
+        if (verified)
+          await this.#safeOnFailed(profile.verifier, attempt.challenge, 'certificate authority error');
+        await this.#auditError(req, err);
+        throw err;
+      }
       const failInfo = failInfoOf(err);
       const reason = reasonOf(err);
       if (attempt.bindTransaction) await this.#failTransaction(attempt.key, failInfo, reason);
-      if (verified && profile.verifier.onFailed && !(err instanceof HookError)) {
-        await this.#safeOnFailed(profile.verifier, attempt.challenge, reason);
-      }
-      if (err instanceof HookError) throw err.enrollmentError;
+      if (verified) await this.#safeOnFailed(profile.verifier, attempt.challenge, reason);
       throw await this.#refuse(req, failInfo, reason, err);
     }
   }
@@ -204,7 +212,7 @@ export class Authority {
   async #issue(
     attempt: Attempt,
     decision: IssuanceDecision,
-    flags: { validatedByIntune: boolean; approved?: boolean },
+    flags: { validatedByIntune: boolean; approved?: boolean; deviceId?: string },
   ): Promise<EnrollResult> {
     const { req, profile } = attempt;
     let record: CertificateRecord | null = null;
@@ -222,6 +230,7 @@ export class Authority {
             notAfter: truncate(decision.notAfter),
             profile: profile.name,
             transactionId: req.transactionId,
+            deviceId: flags.deviceId ?? null,
           },
           ...(attempt.bindTransaction ? { transaction: attempt.key } : {}),
           audit: this.#audit(req, 'issue', {
@@ -307,6 +316,10 @@ export class Authority {
       return await this.#issue(attempt, decision, { validatedByIntune: false, approved: true });
     } catch (err) {
       if (err instanceof HookError) throw err.enrollmentError;
+      if (!isRefusal(err)) {
+        await this.#auditError(req, err);
+        throw err;
+      }
       await this.#failTransaction(attempt.key, failInfoOf(err), reasonOf(err));
       throw await this.#refuse(req, failInfoOf(err), reasonOf(err), err);
     }
@@ -391,6 +404,14 @@ export class Authority {
     }
   }
 
+  async #auditError(req: EnrollRequest, err: unknown): Promise<void> {
+    try {
+      await this.#store.appendAudit(this.#audit(req, 'error', { details: { error: reasonOf(err) } }));
+    } catch {
+      // the store may be what failed
+    }
+  }
+
   async #safeOnFailed(
     verifier: ChallengeVerifier,
     challenge: ChallengeRequest,
@@ -463,6 +484,11 @@ function challengeRequest(req: EnrollRequest, csr: ParsedCsr): ChallengeRequest 
     challengePassword: csr.challengePassword,
     subject: nameToString(csr.subject),
   };
+}
+
+/** A decision against the request (answered with a SCEP FAILURE), as opposed to an internal fault. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof EnrollmentError || err instanceof PolicyError || err instanceof TransactionStateError;
 }
 
 function failInfoOf(err: unknown): FailInfo {
