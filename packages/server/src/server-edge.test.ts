@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
+  buildEnvelopedData,
   buildPkiRequest,
+  buildSignedData,
   CONTENT_TYPES,
+  decodeCertRep,
   keyObjectDecrypter,
   keyObjectSigner,
   parseCertsOnly,
@@ -197,6 +200,40 @@ describe('server HTTP edge (fake backend)', () => {
     });
     assert.equal(out.rep.status, 'FAILURE');
     assert.equal(out.rep.failInfo, 'badMessageCheck');
+  });
+
+  it('fail/unsupported-content-cipher-signed-FAILURE-badAlg', async () => {
+    // An authenticated request whose envelope names AES-256-GCM (2.16.840.1.101.3.4.1.46), which SCEP does not
+    // use: re-sign a real request over the patched envelope with the same SCEP attributes.
+    const key = clientKey();
+    const csr = buildCsr({ cn: 'alg', key, challenge: 'secret' });
+    const signerCert = selfSignedCertificate({ subject: readCsr(csr).subject, privateKey: key });
+    const signer = keyObjectSigner(signerCert, key);
+    const good = await buildPkiRequest({
+      body: { messageType: 'PKCSReq', csr },
+      signer,
+      recipients: [ca.cert],
+    });
+    const envelope = Buffer.from(
+      buildEnvelopedData(csr, [ca.cert], { cipher: 'aes-256-cbc', keyTransport: 'rsa-pkcs1' }),
+    );
+    const aes256cbc = Buffer.from('060960864801650304012a', 'hex');
+    const at = envelope.indexOf(aes256cbc);
+    assert.ok(at > 0);
+    envelope[at + aes256cbc.length - 1] = 0x2e;
+    const attrs = parseSignedData(good.der).signedData.signerInfos[0]!.signedAttrs!.attributes.filter(
+      (a) => a.type !== '1.2.840.113549.1.9.3' && a.type !== '1.2.840.113549.1.9.4',
+    );
+    const der = await buildSignedData({ signer, digest: 'sha256', attributes: attrs, content: envelope });
+    const r = await sendPkiOperation(base, '/scep', der);
+    assert.equal(r.status, 200);
+    const rep = decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
+      decrypter: keyObjectDecrypter(signerCert, key),
+      expect: { transactionId: good.transactionId, senderNonce: good.senderNonce },
+      trustedSigners: [ca.cert],
+    });
+    assert.equal(rep.status, 'FAILURE');
+    assert.equal(rep.failInfo, 'badAlg');
   });
 
   it('fail/backend-fault-500', async () => {
