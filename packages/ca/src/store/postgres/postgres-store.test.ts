@@ -71,6 +71,21 @@ if (url) {
     );
   });
 
+  test('postgres/external-pool-is-not-ended-by-close', async (t) => {
+    const schema = `${run}_pool`;
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    t.after(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    });
+    const store = new PostgresStore({ pool, schema });
+    assert.equal(await store.migrate(), 2);
+    await store.close();
+    await assert.rejects(store.nextCrlNumber(), /closed/);
+    const r = await pool.query<{ n: number }>('SELECT 1 AS n');
+    assert.equal(r.rows[0]?.n, 1, 'the caller still owns a working pool');
+  });
+
   test('fail/postgres-invalid-schema-name', () => {
     assert.throws(
       () => new PostgresStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' }),
