@@ -349,7 +349,11 @@ export interface AuditLog {
 /** One-time challenge passwords; only SHA-256 hashes are stored. */
 export interface ChallengeStore {
   mintChallenge(input: MintChallengeInput): Promise<MintedChallenge>;
-  /** Atomically consume: exactly one concurrent caller gets `ok`. A wrong profile reads as `not-found`. */
+  /**
+   * Atomically consume: exactly one concurrent caller gets `ok`, later ones `used`; `expired` once
+   * `now >= expiresAt`. A challenge minted for a profile matches only when the same `profile` is passed
+   * (otherwise `not-found`); an unrestricted one matches any.
+   */
   consumeChallenge(
     password: string,
     options?: { profile?: string; now?: Date },
