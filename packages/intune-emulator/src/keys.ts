@@ -22,14 +22,20 @@ export interface EmulatorKeys {
   tlsKeyPem: string;
 }
 
-/** Generates a fresh key set (RSA 2048 signing key, AES key, EC P-256 TLS certificate). */
-export async function createEmulatorKeys(options: { rsaBits?: number } = {}): Promise<EmulatorKeys> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: options.rsaBits ?? 2048 });
+/**
+ * Generates a key set: RSA signing key (2048 bits unless `rsaBits`, or the given `signingKey`), AES key (random
+ * unless `challengeKey`) and an EC P-256 TLS certificate.
+ */
+export async function createEmulatorKeys(
+  options: { rsaBits?: number; signingKey?: KeyObject; challengeKey?: Buffer } = {},
+): Promise<EmulatorKeys> {
+  const privateKey =
+    options.signingKey ?? generateKeyPairSync('rsa', { modulusLength: options.rsaBits ?? 2048 }).privateKey;
   const tls = await createTlsCertificate();
   return {
     signingKey: privateKey,
     signingKeyId: keyId(privateKey),
-    challengeKey: randomBytes(32),
+    challengeKey: options.challengeKey ?? randomBytes(32),
     tlsCertPem: tls.certPem,
     tlsKeyPem: tls.keyPem,
   };

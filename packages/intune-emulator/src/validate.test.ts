@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { mintChallenge, openChallenge } from './challenge.js';
 import { buildCsr, buildDeviceCsr } from './csr.js';
@@ -7,6 +7,7 @@ import type { ScepPayload } from './deployment.js';
 import { SCEP_SERVICE_PATH } from './graph.js';
 import type { ExpectedCsr, Platform } from './model.js';
 import { seedEmulator } from './seed.js';
+import { CLIENT_KEY_2048 } from './testdata/fixed-keys.js';
 import {
   INTUNE_SCOPE,
   GRAPH_SCOPE,
@@ -36,7 +37,7 @@ describe('ScepActions/validateRequest', () => {
       },
       body: { request: { transactionId: 'tx-1', certificateRequest: csr, callerInfo: 'scepkit-test/1.0' } },
     });
-  const tampered = async (change: Partial<ExpectedCsr>, bits = 2048): Promise<string> => {
+  const tampered = async (change: Partial<ExpectedCsr>, bits: 1024 | 2048 = 2048): Promise<string> => {
     const p = payloadFor('windows');
     const csr = await buildCsr(
       { ...p.expected, ...change },
@@ -148,7 +149,7 @@ describe('ScepActions/validateRequest', () => {
     });
     const forged = mintChallenge(claims, {
       encryptionKey: f.emu.ctx.keys.challengeKey,
-      signingKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey,
+      signingKey: createPrivateKey(CLIENT_KEY_2048),
     });
     await expectCode(await withChallenge(forged), 'SignatureValidationFailed');
   });

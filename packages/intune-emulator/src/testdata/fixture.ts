@@ -1,29 +1,39 @@
 import 'reflect-metadata';
-import { generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { generateDeviceKeys } from '../csr.js';
 import { IntuneEmulator } from '../emulator.js';
 import type { EmulatorResponse } from '../http.js';
 import { createEmulatorKeys, type EmulatorKeys } from '../keys.js';
 import { seedEmulator, type SeedResult } from '../seed.js';
+import { CLIENT_KEY_2048, DEVICE_KEY_1024, DEVICE_KEY_2048_A, DEVICE_KEY_2048_B, SIGNING_KEY_2048 } from './fixed-keys.js';
 
 let keysPromise: Promise<EmulatorKeys> | undefined;
 /** One emulator key set per test process (RSA generation is slow on shared cores). */
 export function sharedKeys(): Promise<EmulatorKeys> {
-  keysPromise ??= createEmulatorKeys();
+  keysPromise ??= createEmulatorKeys({ signingKey: createPrivateKey(SIGNING_KEY_2048) });
   return keysPromise;
 }
 
-const deviceKeys = new Map<number, Promise<webcrypto.CryptoKeyPair>>();
-/** Device key pairs reused across tests, by size. */
-export function sharedDeviceKeys(bits: number, slot = 0): Promise<webcrypto.CryptoKeyPair> {
-  const key = bits * 10 + slot;
-  let p = deviceKeys.get(key);
-  if (!p) {
-    p = generateDeviceKeys(bits);
-    deviceKeys.set(key, p);
-  }
-  return p;
+const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+
+/** Imports a fixed PEM RSA key as a WebCrypto key pair. */
+async function importPair(pem: string): Promise<webcrypto.CryptoKeyPair> {
+  const key = createPrivateKey(pem);
+  return {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', key.export({ format: 'der', type: 'pkcs8' }), RSA, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      createPublicKey(key).export({ format: 'der', type: 'spki' }),
+      RSA,
+      true,
+      ['verify'],
+    ),
+  };
+}
+
+/** Fixed device key pairs (2048-bit slots 0 and 1, or 1024-bit). */
+export function sharedDeviceKeys(bits: 1024 | 2048, slot: 0 | 1 = 0): Promise<webcrypto.CryptoKeyPair> {
+  return importPair(bits === 1024 ? DEVICE_KEY_1024 : slot === 0 ? DEVICE_KEY_2048_A : DEVICE_KEY_2048_B);
 }
 
 export const BASE_URL = 'https://127.0.0.1:8444';
@@ -81,12 +91,9 @@ function lower(h: Record<string, string>): Record<string, string> {
 
 /** An RSA client certificate (self-signed) as registered on an Entra app, with its private KeyObject. */
 export async function makeClientCertificate(): Promise<{ pem: string; privateKey: KeyObject; der: Buffer }> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const keys = {
-    privateKey: await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), alg, true, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), alg, true, ['verify']),
-  };
+  const privateKey = createPrivateKey(CLIENT_KEY_2048);
+  const alg = RSA;
+  const keys = await importPair(CLIENT_KEY_2048);
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: `01${randomBytes(8).toString('hex')}`,
