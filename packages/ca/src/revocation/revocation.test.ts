@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { NoneChallengeVerifier } from '../challenge/none-verifier.js';
-import { issueOcspSignerCertificate } from '../init/root-ca.js';
+import { createRootCa, issueOcspSignerCertificate } from '../init/root-ca.js';
 import { KeyObjectSigner } from '../signer/key-object-signer.js';
 import { crlToPem } from './crl.js';
 import { OcspResponder } from './ocsp.js';
@@ -225,8 +225,44 @@ test('ocsp fail/malformed-request -> malformedRequest; no nonce -> none echoed',
     ]);
     assert.doesNotMatch(out.stdout, /OCSP Nonce/);
     assert.match(out.stdout, /Cert Status: unknown/);
+    // an existing serial asked about under another issuer is unknown too
+    const { a } = await issueTwo(h);
+    const other = await createRootCa({ subject: 'CN=Other CA', key: { type: 'ec', curve: 'P-256' } });
+    const otherPem = await dir.certs('other.pem', [other.certificateDer]);
+    const req2 = dir.join('req2.der');
+    await openssl(['ocsp', '-issuer', otherPem, '-serial', `0x${a}`, '-reqout', req2]);
+    const foreign = await responder.respond(new Uint8Array(await readFile(req2)));
+    assert.deepEqual(foreign.results, [{ serial: a, status: 'unknown' }]);
+    const ownReq = dir.join('req3.der');
+    await openssl(['ocsp', '-issuer', ca, '-serial', `0x${a}`, '-reqout', ownReq]);
+    assert.deepEqual((await responder.respond(new Uint8Array(await readFile(ownReq)))).results, [
+      { serial: a, status: 'good' },
+    ]);
   } finally {
     await dir.remove();
+    await h.close();
+  }
+});
+
+test('crl: schedule() keeps the CRL fresh and stops', async () => {
+  const h = await harness(profiles);
+  try {
+    h.clock.now = new Date('2026-06-01T12:00:00.000Z');
+    const errors: unknown[] = [];
+    const stop = h.crl.schedule(20, (e) => errors.push(e));
+    await new Promise((r) => setTimeout(r, 120));
+    const first = await h.store.getLatestCrl();
+    assert.equal(first?.crlNumber, 1n, 'published once, then reused while fresh');
+    h.clock.now = new Date('2026-06-07T18:00:00.000Z'); // within refreshBefore of nextUpdate
+    await new Promise((r) => setTimeout(r, 120));
+    stop();
+    const second = await h.store.getLatestCrl();
+    assert.equal(second?.crlNumber, 2n);
+    assert.equal(second?.nextUpdate.toISOString(), '2026-06-14T18:00:00.000Z');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal((await h.store.getLatestCrl())?.crlNumber, 2n, 'stopped');
+    assert.deepEqual(errors, []);
+  } finally {
     await h.close();
   }
 });
