@@ -74,10 +74,7 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   const sd = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [digestAlg],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({
-      eContentType: OID.data,
-      eContent: new asn1js.OctetString({ valueHex: opts.content }),
-    }),
+    encapContentInfo: primitiveContent(opts.content),
     certificates: certs.map((c) => (c === signer.certificate ? signerCert.cert : parseCertificate(c).cert)),
     signerInfos: [
       new pkijs.SignerInfo({
@@ -92,6 +89,27 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   });
   const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: sd.toSchema(true) });
   return new Uint8Array(ci.toSchema().toBER());
+}
+
+/**
+ * id-data content as one primitive OCTET STRING (DER), always present. pkijs would split it into a constructed
+ * (BER) string, which Go's pkcs7 (micromdm's scepclient) cannot read when it is empty, and would omit an empty one,
+ * which OpenSSL then treats as detached ("no content"). A FAILURE or PENDING CertRep carries exactly that: an empty
+ * eContent, as micromdm's server sends it.
+ */
+function primitiveContent(content: Uint8Array): pkijs.EncapsulatedContentInfo {
+  const eci = new pkijs.EncapsulatedContentInfo({ eContentType: OID.data });
+  eci.toSchema = () =>
+    new asn1js.Sequence({
+      value: [
+        new asn1js.ObjectIdentifier({ value: OID.data }),
+        new asn1js.Constructed({
+          idBlock: { tagClass: 3, tagNumber: 0 },
+          value: [new asn1js.OctetString({ valueHex: content })],
+        }),
+      ],
+    });
+  return eci;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
