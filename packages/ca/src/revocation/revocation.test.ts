@@ -244,17 +244,26 @@ test('ocsp fail/malformed-request -> malformedRequest; no nonce -> none echoed',
   }
 });
 
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('crl: schedule() keeps the CRL fresh and stops', async () => {
   const h = await harness(profiles);
   try {
     h.clock.now = new Date('2026-06-01T12:00:00.000Z');
     const errors: unknown[] = [];
     const stop = h.crl.schedule(20, (e) => errors.push(e));
-    await new Promise((r) => setTimeout(r, 120));
+    await waitFor(async () => (await h.store.getLatestCrl()) !== null);
+    await new Promise((r) => setTimeout(r, 100));
     const first = await h.store.getLatestCrl();
     assert.equal(first?.crlNumber, 1n, 'published once, then reused while fresh');
     h.clock.now = new Date('2026-06-07T18:00:00.000Z'); // within refreshBefore of nextUpdate
-    await new Promise((r) => setTimeout(r, 120));
+    await waitFor(async () => (await h.store.getLatestCrl())?.crlNumber === 2n);
     stop();
     const second = await h.store.getLatestCrl();
     assert.equal(second?.crlNumber, 2n);
