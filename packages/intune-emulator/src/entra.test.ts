@@ -140,6 +140,22 @@ describe('entra token endpoint', () => {
     assert.equal(decodeJwt(String(r.json['access_token']))?.claims['roles'], undefined);
   });
 
+  it('ok/adal-v1: resource= form on /oauth2/token, aud graph', async () => {
+    const r = await f.call(
+      'POST',
+      `/${f.seed.tenant.domain}/oauth2/token`,
+      form({
+        grant_type: 'client_credentials',
+        client_id: f.seed.app.clientId,
+        client_secret: f.seed.clientSecret,
+        resource: 'https://graph.microsoft.com/',
+      }),
+    );
+    assert.equal(r.status, 200);
+    assert.equal(r.json['resource'], 'https://graph.microsoft.com/');
+    assert.equal(decodeJwt(String(r.json['access_token']))?.claims['aud'], 'https://graph.microsoft.com');
+  });
+
   it('ok/openid-configuration: what MSAL reads', async () => {
     const r = await f.call('GET', `/${f.seed.tenant.domain}/v2.0/.well-known/openid-configuration`);
     assert.equal(r.status, 200);
