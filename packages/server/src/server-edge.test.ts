@@ -15,6 +15,7 @@ import {
   selfSignedCertificate,
   verifySignedData,
 } from '@scepkit/scep';
+import { ServerError } from './errors.js';
 import { createScepServer } from './server.js';
 import type { ScepServer } from './server.js';
 import { buildCsr } from './testing/der.js';
@@ -48,7 +49,12 @@ describe('server HTTP edge (fake backend)', () => {
           },
         },
       ],
-      limits: { bodyLimit: 64 * 1024, headersTimeout: 300, connectionsCheckingInterval: 100 },
+      limits: {
+        bodyLimit: 64 * 1024,
+        headersTimeout: 300,
+        requestTimeout: 800,
+        connectionsCheckingInterval: 100,
+      },
       rateLimit: false,
       metrics: { defaultMetrics: false },
     });
@@ -315,6 +321,50 @@ describe('server HTTP edge (fake backend)', () => {
     } finally {
       backend.storeUp = true;
     }
+  });
+
+  it('fail/slow-body-408', async () => {
+    const { port } = new URL(base);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(port), '127.0.0.1', () => {
+        s.write('POST /scep?operation=PKIOperation HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+        const drip = setInterval(() => s.write('0'), 50);
+        let data = '';
+        s.on('data', (d) => (data += d.toString()));
+        s.on('close', () => {
+          clearInterval(drip);
+          resolve(data);
+        });
+      });
+      s.on('error', reject);
+    });
+    assert.ok(Date.now() - started < 5000);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+  });
+
+  it('fail/bad-limits-rejected', () => {
+    assert.throws(
+      () =>
+        createScepServer({
+          endpoints: [{ path: '/scep', backend, pki: singleCaPki(ca) }],
+          limits: { maxUrlLength: 100_000 },
+        }),
+      (e: unknown) => e instanceof ServerError && e.code === 'badOptions',
+    );
+    assert.throws(
+      () => createScepServer({ endpoints: [] }),
+      (e: unknown) => e instanceof ServerError && e.code === 'badOptions',
+    );
+    assert.throws(
+      () =>
+        createScepServer({
+          endpoints: [
+            { path: '/scep', backend, pki: { ...singleCaPki(ca), caChain: [new Uint8Array([1, 2, 3])] } },
+          ],
+        }),
+      (e: unknown) => e instanceof ServerError && e.code === 'badMaterial',
+    );
   });
 
   it('fail/slow-loris-socket-closed', async () => {

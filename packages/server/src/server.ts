@@ -15,7 +15,7 @@ import { registerOcspRoutes } from './ocsp-route.js';
 import { DEFAULT_LIMITS, DEFAULT_PATHS, DEFAULT_SCEP_ALIASES, DEFAULT_TLS_CIPHERS } from './options.js';
 import type { ScepServerOptions, ServerLimits } from './options.js';
 import { preparePki } from './pki.js';
-import { TokenBuckets } from './rate-limit.js';
+import { DEFAULT_RATE_LIMIT, TokenBuckets } from './rate-limit.js';
 import { contextOf, refuse } from './request-context.js';
 import { capsFor, registerScepRoutes } from './scep-route.js';
 import type { ScepRouteContext } from './scep-route.js';
@@ -109,20 +109,28 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
   if (limits.maxHeaderSize <= limits.maxUrlLength) {
     throw new ServerError('badOptions', 'limits.maxHeaderSize must exceed limits.maxUrlLength');
   }
+  if (limits.requestTimeout > 0 && limits.headersTimeout > limits.requestTimeout) {
+    throw new ServerError('badOptions', 'limits.headersTimeout must not exceed limits.requestTimeout');
+  }
   const backend: ScepBackend = options.backend ?? first.backend;
   const clock = options.clock ?? (() => new Date());
   const logger: Logger = options.logger ?? pino({ enabled: false });
-  const metrics: ScepMetrics =
-    options.metrics && 'registry' in options.metrics ? options.metrics : createMetrics(options.metrics);
   const paths = { ...DEFAULT_PATHS, ...options.paths };
-  const buckets = options.rateLimit === false ? undefined : new TokenBuckets(options.rateLimit ?? {});
+  const rate = options.rateLimit === false ? undefined : { ...DEFAULT_RATE_LIMIT, ...options.rateLimit };
+  if (rate && !(rate.burst >= 1 && rate.perSecond > 0 && rate.maxClients >= 1)) {
+    throw new ServerError('badOptions', 'rateLimit needs burst >= 1, perSecond > 0 and maxClients >= 1');
+  }
+  const buckets = rate ? new TokenBuckets(rate) : undefined;
   let doctor: unknown = null;
 
   const endpointPaths = pathsOf(options.endpoints);
+  const pkis = options.endpoints.map((e) => preparePki(e.pki)); // parse and check all material before any side effect
+  const metrics: ScepMetrics =
+    options.metrics && 'registry' in options.metrics ? options.metrics : createMetrics(options.metrics);
   const routeContexts: Array<{ paths: string[]; context: ScepRouteContext }> = options.endpoints.map(
     (e, i) => {
       const { name, paths: ps } = endpointPaths[i]!;
-      const pki = preparePki(e.pki);
+      const pki = pkis[i]!;
       return {
         paths: ps,
         context: { endpoint: name, pki, backend: e.backend, metrics, caps: capsFor(pki, e.capabilities) },
