@@ -161,7 +161,6 @@ const STATUS: Record<string, number> = {
   CONFLICT: 409,
   INVALID_ARGUMENT: 400,
   PROFILE_VARIABLE_UNAVAILABLE: 400,
-  NOT_STARTED: 409,
 };
 
 /** The admin API: JSON over HTTP under `/admin/...` (see README). Errors: `{error:{code,message}}`. */

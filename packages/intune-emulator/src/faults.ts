@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EmulatorError } from './errors.js';
-import { aadError, json, odataError, type EmulatorContext, type EmulatorResponse } from './http.js';
+import { aadError, odataError, type EmulatorContext, type EmulatorResponse } from './http.js';
 import { scepResult } from './scep-actions.js';
 
 export const FAULT_OPERATIONS = [
@@ -174,6 +174,3 @@ export function toFault(value: unknown): Fault {
   }
   return value as Fault;
 }
-
-/** Answers with a JSON body (exported for the admin API). */
-export const faultList = (injector: FaultInjector): EmulatorResponse => json(200, { value: injector.list() });

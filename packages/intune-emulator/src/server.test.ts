@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { buildDeviceCsr } from './csr.js';
+import type { ScepPayload } from './deployment.js';
 import { DISCOVERY_PATH, PKI_SERVICE_PATH, SCEP_SERVICE_PATH } from './graph.js';
 import { startEmulator, type RunningEmulator } from './server.js';
-import { GRAPH_SCOPE, INTUNE_SCOPE, sharedKeys } from './testdata/fixture.js';
+import { GRAPH_SCOPE, INTUNE_SCOPE, sharedDeviceKeys, sharedKeys } from './testdata/fixture.js';
 import { httpsCall, type HttpsResult } from './testdata/https.js';
 
 describe('HTTPS server, admin API, fault injection, request log', () => {
@@ -124,6 +126,62 @@ describe('HTTPS server, admin API, fault injection, request log', () => {
     assert.equal((await admin('POST', `/tenants/${t}/devices`, { platform: 'amiga' })).status, 400);
     assert.equal((await admin('GET', `/tenants/${t}/devices/nope`)).status, 404);
     assert.equal((await admin('POST', '/tenants', { name: 'northwind' })).status, 409);
+  });
+
+  it('ok/https-enrollment-flow: check-in, validate, success, revocation queue, wipe (admin API)', async () => {
+    const seed = emu.seed;
+    assert.ok(seed);
+    const t = seed.tenant.id;
+    const device = seed.devices.windows;
+    const checkIn = await admin('POST', `/tenants/${t}/devices/${device.id}/check-in`, {});
+    const payload = (checkIn.json['value'] as ScepPayload[]).find(
+      (p) => p.profileId === seed.deviceProfiles.windows.id,
+    );
+    assert.ok(payload);
+    const csr = await buildDeviceCsr({
+      profile: seed.deviceProfiles.windows,
+      device,
+      challenge: payload.challenge,
+      keys: await sharedDeviceKeys(2048),
+    });
+    const token = String(
+      (await call(`/${t}/oauth2/v2.0/token`, tokenForm(emu.clientSecret ?? ''))).json['access_token'],
+    );
+    const headers = { authorization: `Bearer ${token}`, 'api-version': '2018-02-20' };
+    const base = `${SCEP_SERVICE_PATH}/ScepActions`;
+    const v = await call(`${base}/validateRequest`, {
+      method: 'POST',
+      headers,
+      body: { request: { transactionId: 'tx-h', certificateRequest: csr.base64, callerInfo: 'test' } },
+    });
+    assert.equal(v.json['code'], 'Success');
+    const notification = {
+      transactionId: 'tx-h',
+      certificateRequest: csr.base64,
+      certificateThumbprint: '0123456789ABCDEF0123456789ABCDEF01234567',
+      certificateSerialNumber: '5f00aa',
+      certificateExpirationDateUtc: '2027-11-27T03:00:00.000Z',
+      issuingCertificateAuthority: 'CN=scepkit CA',
+      callerInfo: 'test',
+    };
+    const s = await call(`${base}/successNotification`, { method: 'POST', headers, body: { notification } });
+    assert.equal(s.json['code'], 'Success');
+    const view = await admin('GET', `/tenants/${t}/devices/${device.id}`);
+    assert.deepEqual(
+      (view.json['certificates'] as { serialNumber: string }[]).map((c) => c.serialNumber),
+      ['5f00aa'],
+    );
+    const queued = await admin('POST', `/tenants/${t}/revocations`, { serialNumber: '5f00aa' });
+    assert.equal(queued.json['state'], 'pending');
+    assert.equal((await admin('POST', `/tenants/${t}/revocations`, { serialNumber: 'ffff' })).status, 404);
+    const wiped = await admin('POST', `/tenants/${t}/devices/${device.id}/wipe`, {});
+    assert.equal(wiped.json['state'], 'wiped');
+    assert.deepEqual(wiped.json['certificates'], []);
+    const list = await admin('GET', `/tenants/${t}/revocations`);
+    assert.deepEqual(
+      (list.json['value'] as { serialNumber: string; state: string }[]).map((r) => [r.serialNumber, r.state]),
+      [['5f00aa', 'pending']],
+    );
   });
 
   it('fault/errorCode once on validateRequest, then normal handling', async () => {
