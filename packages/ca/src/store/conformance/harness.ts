@@ -13,7 +13,11 @@ export interface TestDatabase {
 /** What an implementation supplies to run the conformance suite. */
 export interface StoreFactory {
   name: string;
-  createDatabase(): Promise<TestDatabase>;
+  /**
+   * An empty database. Unless `pristine`, it may be an already migrated one that was emptied (cheaper);
+   * `pristine: true` means `migrate()` has never run on it.
+   */
+  createDatabase(options?: { pristine?: boolean }): Promise<TestDatabase>;
 }
 
 /** A settable clock shared by the stores of a test. */

@@ -21,7 +21,7 @@ export function lifecycleTests(factory: StoreFactory): void {
     });
 
     test('ok/concurrent-migrations', async (t) => {
-      const db = await factory.createDatabase();
+      const db = await factory.createDatabase({ pristine: true });
       t.after(() => db.drop());
       const clock = new FakeClock();
       const stores = await Promise.all([1, 2, 3].map(() => db.open({ clock: clock.now })));
