@@ -27,6 +27,8 @@ export class CrlPublisher {
   readonly #validityMs: number;
   readonly #refreshMs: number;
   readonly #clock: () => Date;
+  /** A refresh in progress: concurrent `current()` calls share it instead of publishing twice. */
+  #refreshing: Promise<CrlRecord> | null = null;
 
   constructor(options: CrlPublisherOptions) {
     this.#ca = options.ca;
@@ -54,7 +56,10 @@ export class CrlPublisher {
   async current(): Promise<CrlRecord> {
     const latest = await this.#store.getLatestCrl();
     if (latest && latest.nextUpdate.getTime() - this.#clock().getTime() > this.#refreshMs) return latest;
-    return this.publish();
+    this.#refreshing ??= this.publish().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
   }
 
   /**
@@ -62,8 +67,15 @@ export class CrlPublisher {
    * @returns a function that stops the schedule
    */
   schedule(intervalMs: number, onError: (err: unknown) => void = () => {}): () => void {
+    let running = false;
     const timer = setInterval(() => {
-      this.current().catch(onError);
+      if (running) return; // never overlap ticks
+      running = true;
+      this.current()
+        .catch(onError)
+        .finally(() => {
+          running = false;
+        });
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);

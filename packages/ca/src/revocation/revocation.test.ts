@@ -275,3 +275,17 @@ test('crl: schedule() keeps the CRL fresh and stops', async () => {
     await h.close();
   }
 });
+
+test('crl: concurrent current() calls share one publication', async () => {
+  const h = await harness(profiles);
+  try {
+    const all = await Promise.all([h.crl.current(), h.crl.current(), h.crl.current()]);
+    assert.deepEqual(
+      all.map((c) => c.crlNumber),
+      [1n, 1n, 1n],
+    );
+    assert.equal((await h.store.nextCrlNumber()) as bigint, 2n, 'only one number was consumed');
+  } finally {
+    await h.close();
+  }
+});
