@@ -14,13 +14,13 @@ export interface ScepMetrics {
 export interface MetricsOptions {
   /** Collect prom-client's default process metrics (default true). */
   defaultMetrics?: boolean;
-  /** Prefix of the default metrics (default `scepkit_`). */
+  /** Prefix of the default process metrics (default none: the usual `process_*`, `nodejs_*` names). */
   prefix?: string;
 }
 
 export function createMetrics(o: MetricsOptions = {}): ScepMetrics {
   const registry = new Registry();
-  if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: o.prefix ?? 'scepkit_' });
+  if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: o.prefix ?? '' });
   return {
     registry,
     requests: new Counter({
