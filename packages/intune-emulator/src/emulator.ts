@@ -33,6 +33,8 @@ export interface IntuneEmulatorOptions {
   challengePaddingBytes?: number;
   /** Waits for latency faults (injectable). */
   sleep?: (ms: number) => Promise<void>;
+  /** Request log size; the oldest entries are dropped beyond it (default 10000). */
+  maxRecordedRequests?: number;
 }
 
 interface Route {
@@ -58,6 +60,8 @@ export class IntuneEmulator {
   clockOffsetMs = 0;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly routes: Route[];
+  private readonly maxRecorded: number;
+  private seq = 0;
 
   constructor(options: IntuneEmulatorOptions) {
     const base = options.now ?? SYSTEM_CLOCK;
@@ -75,6 +79,7 @@ export class IntuneEmulator {
       challengePaddingBytes: options.challengePaddingBytes ?? 3072,
     };
     this.routes = this.buildRoutes();
+    this.maxRecorded = options.maxRecordedRequests ?? 10_000;
   }
 
   get baseUrl(): string {
@@ -89,9 +94,9 @@ export class IntuneEmulator {
   async handle(req: EmulatorRequest): Promise<EmulatorResponse> {
     const path = new URL(req.url, 'https://emulator').pathname;
     const found = this.match(req.method, path);
-    this.requests.push(
-      redact(req, this.requests.length + 1, this.ctx.now(), found?.route.operation ?? 'unknown'),
-    );
+    this.requests.push(redact(req, ++this.seq, this.ctx.now(), found?.route.operation ?? 'unknown'));
+    if (this.requests.length > this.maxRecorded)
+      this.requests.splice(0, this.requests.length - this.maxRecorded);
     if (!found) return odataError(404, 'NotFound', `No route for ${req.method} ${path}.`);
     const operation = found.route.operation;
     if (isFaultOperation(operation)) {
