@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerEnroll } from './commands/enroll-command.js';
+import { registerInit } from './commands/init-command.js';
+import { registerServe } from './commands/serve-command.js';
 import { CliError } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -10,7 +12,10 @@ export function buildProgram(): Command {
   program
     .name('scepkit')
     .description('scepkit: a SCEP certificate authority for Intune-managed devices')
-    .version(VERSION, '-V, --version');
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (JSON); default $SCEPKIT_CONFIG or <dataDir>/scepkit.json');
+  registerInit(program);
+  registerServe(program);
   registerEnroll(program);
   return program;
 }

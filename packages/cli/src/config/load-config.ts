@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigSchema } from './schema.js';
 import type { Config } from './schema.js';
 import { CliError } from '../errors.js';
@@ -81,7 +81,9 @@ export async function loadConfig(
     if (v !== undefined && v !== '') setPath(raw, o.path, envValue(o.env, v, o.type));
   }
   if (env['SCEPKIT_POSTGRES_URL']) raw['store'] = { type: 'postgres', url: env['SCEPKIT_POSTGRES_URL'] };
+  const fromFile = used !== undefined && typeof raw['dataDir'] === 'string' && !env['SCEPKIT_DATA_DIR'];
   const config = parseConfig(raw, used ?? 'configuration');
-  config.dataDir = resolve(config.dataDir);
+  // A dataDir written in a config file is relative to that file; otherwise to the working directory.
+  config.dataDir = fromFile && used ? resolve(dirname(used), config.dataDir) : resolve(config.dataDir);
   return { config, file: used };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAPABILITIES } from '@scepkit/scep';
 
 /** One CA profile: what a SCEP endpoint issues (see the ca package's IssuanceProfile). */
 export const ProfileSchema = z
@@ -34,6 +35,8 @@ export const EndpointSchema = z
     path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'a URL path starting with /'),
     profile: z.string().default('default'),
     challenge: ChallengeSchema.default({ type: 'static' }),
+    /** GetCACaps keywords to advertise instead of the defaults (e.g. without POSTPKIOperation to force GET). */
+    capabilities: z.array(z.enum(CAPABILITIES)).optional(),
   })
   .strict();
 
@@ -101,7 +104,13 @@ export const ConfigSchema = z
       }),
     store: z
       .discriminatedUnion('type', [
-        z.object({ type: z.literal('sqlite'), path: z.string().optional() }).strict(),
+        z
+          .object({
+            type: z.literal('sqlite'),
+            path: z.string().optional(),
+            synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+          })
+          .strict(),
         z
           .object({
             type: z.literal('postgres'),
@@ -113,7 +122,7 @@ export const ConfigSchema = z
           })
           .strict(),
       ])
-      .default({ type: 'sqlite' }),
+      .default({ type: 'sqlite', synchronous: 'FULL' }),
     profiles: z.record(z.string(), ProfileSchema).default({ default: {} }),
     endpoints: z
       .array(EndpointSchema)

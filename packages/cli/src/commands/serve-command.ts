@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { authorityBackend, createScepServer } from '@scepkit/server';
+import type { ScepEndpointOptions } from '@scepkit/server';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
+import { CliError } from '../errors.js';
+import { dataDirLayout } from '../setup/data-dir.js';
+import { initDataDir } from '../setup/init.js';
+import { openRuntime } from '../setup/runtime.js';
+
+export interface ServeOptions {
+  /** Create the data directory on first run (what `npm start` does). */
+  init?: boolean;
+  /** Write the banner here (default stdout). */
+  out?: NodeJS.WritableStream;
+}
+
+/** Starts the SCEP service from a loaded config; resolves when it listens. */
+export async function serve(config: Config, o: ServeOptions = {}) {
+  const out = o.out ?? process.stdout;
+  if (o.init) {
+    const r = await initDataDir(config);
+    if (r.created) {
+      out.write(`created a new CA in ${config.dataDir}\n`);
+      for (const n of r.notes) out.write(`note: ${n}\n`);
+    }
+  }
+  const rt = await openRuntime(config);
+  const logger = pino({ level: config.log.level, base: undefined });
+  const tls =
+    config.server.tls.enabled && config.server.tls.certFile && config.server.tls.keyFile
+      ? { cert: await readFile(config.server.tls.certFile), key: await readFile(config.server.tls.keyFile) }
+      : undefined;
+  if (config.server.tls.enabled && !tls)
+    throw new CliError('config', 'server.tls needs certFile and keyFile');
+  const backend = authorityBackend({ authority: rt.authority, crl: rt.crl, ocsp: rt.ocsp, store: rt.store });
+  const endpoints: ScepEndpointOptions[] = [...rt.endpoints].map(([name, e]) => ({
+    path: e.path,
+    name,
+    backend,
+    pki: rt.pki,
+    ...(e.capabilities ? { capabilities: e.capabilities } : {}),
+  }));
+  const server = createScepServer({
+    endpoints,
+    backend,
+    logger,
+    trustProxy: config.server.trustProxy,
+    rateLimit: { perSecond: config.server.rateLimitPerMinute / 60 },
+    ...(tls ? { tls } : {}),
+  });
+  const stopCrl = rt.crl.schedule(60_000, (err) => logger.error({ err }, 'CRL refresh failed'));
+  await rt.crl.current();
+  const url = await server.listen({ host: config.server.host, port: config.server.port });
+  const fp = createHash('sha256').update(rt.ca.certificateDer).digest('hex');
+  const l = dataDirLayout(config.dataDir);
+  const first = [...rt.endpoints.values()][0]!;
+  out.write(
+    [
+      `scepkit listening on ${url}`,
+      ...[...rt.endpoints.values()].map(
+        (e) => `  SCEP URL: ${url}${e.path}  (challenge: ${e.challenge.type})`,
+      ),
+      `  CA certificate: ${l.caCert}`,
+      `  CA SHA-256 fingerprint: ${fp}`,
+      `  CRL: ${url}/crl   OCSP: ${url}/ocsp   health: ${url}/healthz   metrics: ${url}/metrics`,
+      `  data: ${config.dataDir} (${config.store.type})`,
+      'enroll a test client:',
+      `  npx scepkit enroll -u ${url}${first.path} --ca-fingerprint ${fp} ` +
+        (first.challenge.type === 'static' ? `--challenge-file ${l.staticChallenge}` : ''),
+      '',
+    ].join('\n'),
+  );
+  const close = async () => {
+    stopCrl();
+    await server.close();
+    await rt.close();
+  };
+  return { url, server, runtime: rt, close };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the SCEP service (SCEP, CRL, OCSP, health, metrics)')
+    .option('--init', 'create the CA and data directory first if there is none')
+    .action(async (o: { init?: boolean }) => {
+      const { config } = await loadConfig(program.opts()['config']);
+      const s = await serve(config, { init: Boolean(o.init) });
+      const stop = () => {
+        s.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

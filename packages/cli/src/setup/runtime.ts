@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import {
+  Authority,
+  CaIdentity,
+  CrlPublisher,
+  KeyObjectSigner,
+  NoneChallengeVerifier,
+  OcspResponder,
+  OtpChallengeVerifier,
+  PostgresStore,
+  SqliteStore,
+  StaticChallengeVerifier,
+  readPrivateKeyFile,
+} from '@scepkit/ca';
+import type { CertificateStore, ChallengeVerifier, IssuanceProfileOptions } from '@scepkit/ca';
+import { keyObjectDecrypter, keyObjectSigner } from '@scepkit/scep';
+import type { ScepPkiOptions } from '@scepkit/server';
+import type { Config, EndpointConfig, ProfileConfig } from '../config/schema.js';
+import { CliError } from '../errors.js';
+import { fromPemAll } from '../pem.js';
+import { dataDirLayout } from './data-dir.js';
+import { assertInitialized, keyPassphrase } from './init.js';
+import { resolveSecret } from './secrets.js';
+
+/** Everything `serve` (and the admin commands) run on, opened once. */
+export interface Runtime {
+  config: Config;
+  store: CertificateStore;
+  ca: CaIdentity;
+  authority: Authority;
+  crl: CrlPublisher;
+  ocsp: OcspResponder;
+  pki: ScepPkiOptions;
+  /** Endpoint name (derived from its path) -> endpoint config. */
+  endpoints: Map<string, EndpointConfig>;
+  close(): Promise<void>;
+}
+
+async function readCerts(path: string): Promise<Uint8Array[]> {
+  try {
+    return fromPemAll(await readFile(path, 'utf8'), 'CERTIFICATE');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CliError('io', `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** `/scep` -> `scep`, `/scep/intune` -> `scep-intune`. */
+export function endpointName(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '').replace(/\//g, '-') || 'root';
+}
+
+export function openStore(config: Config): CertificateStore {
+  if (config.store.type === 'postgres') {
+    return new PostgresStore({ connectionString: config.store.url, schema: config.store.schema });
+  }
+  // FULL: the WAL is fsynced at every commit, so a certificate handed to a client survives even a power loss.
+  return new SqliteStore({
+    filename: config.store.path ?? dataDirLayout(config.dataDir).sqlite,
+    synchronous: config.store.synchronous,
+  });
+}
+
+export function policyOptions(p: ProfileConfig): IssuanceProfileOptions {
+  const o: IssuanceProfileOptions = {};
+  if (p.validityDays !== undefined) o.validityDays = p.validityDays;
+  if (p.maxValidityDays !== undefined) o.maxValidityDays = p.maxValidityDays;
+  if (p.backdateSeconds !== undefined) o.backdateSeconds = p.backdateSeconds;
+  if (p.rsaMinBits !== undefined) o.keys = { rsaMinBits: p.rsaMinBits };
+  if (p.defaultEku) o.defaultEku = p.defaultEku;
+  if (p.allowedEku) o.allowedEku = p.allowedEku;
+  if (p.onDisallowed) o.onDisallowed = p.onDisallowed;
+  if (p.sid) o.sid = p.sid;
+  if (p.manualApproval !== undefined) o.manualApproval = p.manualApproval;
+  return o;
+}
+
+async function verifierFor(
+  e: EndpointConfig,
+  config: Config,
+  store: CertificateStore,
+  env: NodeJS.ProcessEnv,
+): Promise<ChallengeVerifier> {
+  switch (e.challenge.type) {
+    case 'none':
+      return new NoneChallengeVerifier();
+    case 'otp':
+      return new OtpChallengeVerifier(store);
+    case 'static': {
+      const s = await resolveSecret({
+        what: 'static challenge',
+        envValue: env['SCEPKIT_STATIC_CHALLENGE'],
+        file: e.challenge.passwordFile,
+        generatedFile: dataDirLayout(config.dataDir).staticChallenge,
+        generate: false,
+      });
+      return new StaticChallengeVerifier({ password: s.value });
+    }
+    case 'intune':
+      throw new CliError(
+        'config',
+        `endpoint ${e.path}: the Intune verifier is not available in this build yet`,
+      );
+  }
+}
+
+/** Opens the store (migrated), imports the keys once, and builds the authority, CRL publisher and OCSP responder. */
+export async function openRuntime(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  await assertInitialized(config);
+  const l = dataDirLayout(config.dataDir);
+  const { value: passphrase } = await keyPassphrase(config, env, false);
+  const [caCert] = await readCerts(l.caCert);
+  if (!caCert) throw new CliError('config', `${l.caCert} holds no certificate`);
+  const parents = await readCerts(l.caChain);
+  const caKey = await readPrivateKeyFile(l.caKey, passphrase);
+  const ca = CaIdentity.create(new KeyObjectSigner(caKey), caCert, parents);
+
+  const [raCert] = await readCerts(l.raCert);
+  const raKey = raCert ? await readPrivateKeyFile(l.raKey, passphrase) : undefined;
+  if (!raCert && caKey.asymmetricKeyType !== 'rsa') {
+    throw new CliError(
+      'config',
+      'an EC CA needs an RSA RA for SCEP key transport: set ca.ra to true and re-init',
+    );
+  }
+  const pki: ScepPkiOptions = {
+    caChain: ca.chain,
+    signer: raCert && raKey ? keyObjectSigner(raCert, raKey) : keyObjectSigner(caCert, caKey),
+    decrypters: raCert && raKey ? [keyObjectDecrypter(raCert, raKey)] : [keyObjectDecrypter(caCert, caKey)],
+    ...(raCert ? { raCertificates: [raCert] } : {}),
+  };
+
+  const store = openStore(config);
+  await store.migrate();
+  const crl = new CrlPublisher({
+    ca,
+    store,
+    validitySeconds: config.crl.validityHours * 3600,
+    refreshBeforeSeconds: Math.max(60, (config.crl.validityHours - config.crl.refreshHours) * 3600),
+  });
+  const [ocspCert] = await readCerts(l.ocspCert);
+  const ocsp = new OcspResponder({
+    ca,
+    store,
+    ...(ocspCert
+      ? {
+          delegate: {
+            signer: new KeyObjectSigner(await readPrivateKeyFile(l.ocspKey, passphrase)),
+            certificateDer: ocspCert,
+          },
+        }
+      : {}),
+  });
+  const endpoints = new Map<string, EndpointConfig>();
+  const profiles: Record<string, { verifier: ChallengeVerifier; policy: IssuanceProfileOptions }> = {};
+  for (const e of config.endpoints) {
+    const name = endpointName(e.path);
+    if (endpoints.has(name)) throw new CliError('config', `two endpoints map to the name ${name}`);
+    endpoints.set(name, e);
+    profiles[name] = {
+      verifier: await verifierFor(e, config, store, env),
+      policy: policyOptions(config.profiles[e.profile] ?? {}),
+    };
+  }
+  const authority = new Authority({ ca, store, profiles, crl });
+  return {
+    config,
+    store,
+    ca,
+    authority,
+    crl,
+    ocsp,
+    pki,
+    endpoints,
+    close: () => store.close(),
+  };
+}
