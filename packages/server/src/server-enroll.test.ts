@@ -21,6 +21,8 @@ import {
   selfSignedCertificate,
 } from '@scepkit/scep';
 import type { RequestBody } from '@scepkit/scep';
+import pino from 'pino';
+import type { RequestOptions } from '@scepkit/scep';
 import { authorityBackend } from './authority-backend.js';
 import { createScepServer } from './server.js';
 import type { ScepServer } from './server.js';
@@ -44,6 +46,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
   let authority: Authority;
   let caDer: Uint8Array;
   let raDer: Uint8Array;
+  const logLines: string[] = [];
 
   before(async () => {
     const root = await createRootCa({
@@ -100,6 +103,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
         { path: '/scep/manual', name: 'manual', backend, pki: raPki },
       ],
       rateLimit: false,
+      logger: pino({ level: 'info' }, { write: (l: string) => logLines.push(l) }),
       metrics: { defaultMetrics: false },
     });
     base = await server.listen();
@@ -147,7 +151,12 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
     '/certsrv/mscep/mscep.dll',
     '/certsrv/mscep/mscep.dll/pkiclient.exe',
   ];
-  async function enrollVia(path: string, name: string, transport: Transport) {
+  async function enrollVia(
+    path: string,
+    name: string,
+    transport: Transport,
+    request: Partial<RequestOptions> = {},
+  ) {
     const out = await enroll({
       base,
       path,
@@ -156,7 +165,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
       challenge: SECRET,
       cn: `dev-${name}`,
       transport,
-      request: { transactionId: randomBytes(16).toString('hex') },
+      request: { transactionId: randomBytes(16).toString('hex'), ...request },
     });
     assert.equal(out.rep.status, 'SUCCESS', `${path} ${name}: ${out.rep.failInfo ?? ''}`);
     const [issued, ...chain] = out.rep.certificates;
@@ -174,6 +183,38 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
     const [name, transport] = transports[(i + 1) % transports.length]!;
     it(`ok/enroll-${name}-on-${path}`, () => enrollVia(path, name, transport));
   }
+
+  // intune-api.md §5: Windows (POST, OAEP key transport possible, SHA-2), iOS/macOS (GET, SHA-512, 3DES),
+  // micromdm/jscep-style (SHA-1, AES-128).
+  it('ok/enroll-windows-like-post-oaep-sha256', () =>
+    enrollVia(
+      '/scep/static/pkiclient.exe',
+      'windows',
+      { method: 'POST', contentType: CONTENT_TYPES.pkiMessage },
+      {
+        keyTransport: 'rsa-oaep',
+        digest: 'sha256',
+        cipher: 'aes-256-cbc',
+      },
+    ));
+  it('ok/enroll-ios-like-get-sha512-des3', () =>
+    enrollVia(
+      '/scep',
+      'ios',
+      { method: 'GET', encoding: 'unescaped-plus' },
+      { digest: 'sha512', cipher: 'des-ede3-cbc' },
+    ));
+  it('ok/enroll-sha1-aes128', () =>
+    enrollVia(
+      '/cgi-bin/pkiclient.exe',
+      'sha1',
+      { method: 'POST' },
+      { digest: 'sha1', cipher: 'aes-128-cbc' },
+    ));
+
+  it('ok/parallel-enrollments', async () => {
+    await Promise.all([0, 1, 2, 3].map((i) => enrollVia('/scep', `parallel-${i}`, { method: 'POST' })));
+  });
 
   it('ok/single-ca-mode-enroll', async () => {
     const out = await enroll({
@@ -397,5 +438,15 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
     });
     assert.equal(rep.status, 'SUCCESS');
     assert.equal(rep.crls.length, 1);
+  });
+
+  it('ok/logs-never-contain-challenges', () => {
+    assert.ok(logLines.length > 20);
+    const all = logLines.join('');
+    assert.ok(!all.includes(SECRET));
+    assert.ok(!all.includes(LONG_CHALLENGE.slice(0, 64)));
+    assert.ok(!all.includes('message='));
+    for (const l of logLines)
+      assert.equal(typeof (JSON.parse(l) as { durationMs?: unknown }).durationMs, 'number');
   });
 });
