@@ -2,7 +2,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { asBuffer, fromSchema, parseDer } from './der.js';
+import { asBuffer, definiteLengths, fromSchema, parseDer } from './der.js';
 
 /** A certificate parsed once, with the pieces CMS needs. */
 export interface ParsedCertificate {
@@ -57,7 +57,8 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function matchesIdentifier(pc: ParsedCertificate, id: unknown): boolean {
   if (id instanceof pkijs.IssuerAndSerialNumber) {
     return (
-      bytesEqual(new Uint8Array(id.issuer.toSchema().toBER()), pc.issuer) &&
+      // A BER issuer (indefinite lengths, as iOS may send) must still match the certificate's DER.
+      bytesEqual(definiteLengths(new Uint8Array(id.issuer.toSchema().toBER())), definiteLengths(pc.issuer)) &&
       bytesEqual(new Uint8Array(id.serialNumber.valueBlock.valueHexView), pc.serial)
     );
   }

@@ -7,17 +7,30 @@ export interface DerLimits {
   maxDepth: number;
   /** Maximum total size in bytes. */
   maxBytes: number;
+  /**
+   * Maximum number of ASN.1 elements (default 4,000; a request with 16 certificates has about 1,100). asn1js costs
+   * microseconds per element, so this bounds the parse time of a hostile message, not only its memory.
+   */
+  maxNodes?: number;
 }
 
-export const DEFAULT_DER_LIMITS: DerLimits = { maxDepth: 40, maxBytes: 1024 * 1024 };
+export const DEFAULT_DER_LIMITS: DerLimits = { maxDepth: 40, maxBytes: 1024 * 1024, maxNodes: 4000 };
 
 /**
  * Walks the TLV structure once (BER, including indefinite lengths as iOS sends them) and checks lengths and
  * nesting depth, so that asn1js never sees a structure that could exhaust the stack or claim more bytes than given.
  * Returns the offset just past the element.
  */
-function scanElement(b: Uint8Array, pos: number, end: number, depth: number, maxDepth: number): number {
+function scanElement(
+  b: Uint8Array,
+  pos: number,
+  end: number,
+  depth: number,
+  maxDepth: number,
+  budget: { nodes: number },
+): number {
   if (depth > maxDepth) throw new ScepError('limitExceeded', `ASN.1 nesting deeper than ${maxDepth}`);
+  if (--budget.nodes < 0) throw new ScepError('limitExceeded', 'too many ASN.1 elements');
   if (pos >= end) throw new ScepError('malformed', 'truncated ASN.1 element');
   const tag = b[pos++]!;
   const constructed = (tag & 0x20) !== 0;
@@ -37,7 +50,7 @@ function scanElement(b: Uint8Array, pos: number, end: number, depth: number, max
     for (;;) {
       if (pos + 1 < end && b[pos] === 0 && b[pos + 1] === 0) return pos + 2;
       if (pos >= end) throw new ScepError('malformed', 'missing end-of-contents octets');
-      pos = scanElement(b, pos, end, depth + 1, maxDepth);
+      pos = scanElement(b, pos, end, depth + 1, maxDepth, budget);
     }
   }
   let len = first;
@@ -51,7 +64,7 @@ function scanElement(b: Uint8Array, pos: number, end: number, depth: number, max
   const contentEnd = pos + len;
   if (contentEnd > end) throw new ScepError('malformed', 'ASN.1 length exceeds the data');
   if (constructed) {
-    while (pos < contentEnd) pos = scanElement(b, pos, contentEnd, depth + 1, maxDepth);
+    while (pos < contentEnd) pos = scanElement(b, pos, contentEnd, depth + 1, maxDepth, budget);
   }
   return contentEnd;
 }
@@ -68,15 +81,22 @@ export function parseDer(
   }
   let end: number;
   try {
-    end = scanElement(bytes, 0, bytes.length, 0, limits.maxDepth);
+    const budget = { nodes: limits.maxNodes ?? DEFAULT_DER_LIMITS.maxNodes ?? 4000 };
+    end = scanElement(bytes, 0, bytes.length, 0, limits.maxDepth, budget);
   } catch (e) {
     if (e instanceof ScepError) throw new ScepError(e.code, `${what}: ${e.message}`);
     throw e;
   }
   if (end !== bytes.length)
     throw new ScepError('malformed', `${what}: trailing bytes after the ASN.1 element`);
-  const parsed = asn1js.fromBER(bytes);
-  if (parsed.offset === -1) throw new ScepError('malformed', `${what}: ${parsed.result.error || 'bad BER'}`);
+  // No speculative parsing of OCTET/BIT STRING contents: it doubles the work and bypasses the pre-scan above.
+  const parsed = asn1js.fromBER(bytes, { parseEmbedded: false });
+  if (parsed.offset === -1) {
+    const error = parsed.result.error || 'bad BER';
+    // asn1js's own bounds (node count, depth, content length) are limits, not malformations.
+    const code = /^Maximum ASN\.1 /.test(error) ? 'limitExceeded' : 'malformed';
+    throw new ScepError(code, `${what}: ${error}`);
+  }
   return parsed.result;
 }
 
@@ -85,6 +105,8 @@ export function fromSchema<T>(what: string, make: () => T): T {
   try {
     return make();
   } catch (e) {
+    // A typed error from inside (e.g. parseDer's limits) keeps its code.
+    if (e instanceof ScepError) throw e;
     throw new ScepError('malformed', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
@@ -123,4 +145,55 @@ export function encodeTlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   else if (n < 0x1000000) header = [tag, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
   else header = [tag, 0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
   return new Uint8Array(Buffer.concat([Buffer.from(header), body]));
+}
+
+function definiteHeader(id: Uint8Array, n: number): Buffer {
+  if (n < 0x80) return Buffer.concat([id, Buffer.from([n])]);
+  const len: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v & 0xff);
+  return Buffer.concat([id, Buffer.from([0x80 | len.length, ...len])]);
+}
+
+function reencode(b: Uint8Array, pos: number, end: number, depth: number): { bytes: Buffer; next: number } {
+  if (depth > DEFAULT_DER_LIMITS.maxDepth) throw new ScepError('limitExceeded', 'ASN.1 nesting too deep');
+  const start = pos;
+  if (pos >= end) throw new ScepError('malformed', 'truncated ASN.1 element');
+  const constructed = (b[pos]! & 0x20) !== 0;
+  if ((b[pos++]! & 0x1f) === 0x1f) while (pos < end && b[pos++]! & 0x80);
+  const id = Buffer.from(b.subarray(start, pos));
+  const first = b[pos++];
+  if (first === undefined) throw new ScepError('malformed', 'truncated ASN.1 length');
+  let contentEnd: number | undefined;
+  if (first !== 0x80) {
+    let len = first;
+    if (first & 0x80) {
+      len = 0;
+      for (let i = 0; i < (first & 0x7f); i++) len = len * 256 + (b[pos++] ?? 0);
+    }
+    contentEnd = pos + len;
+    if (contentEnd > end) throw new ScepError('malformed', 'ASN.1 length exceeds the data');
+    if (!constructed)
+      return {
+        bytes: Buffer.concat([id, Buffer.from(b.subarray(start + id.length, contentEnd))]),
+        next: contentEnd,
+      };
+  }
+  const children: Buffer[] = [];
+  for (;;) {
+    if (contentEnd === undefined ? b[pos] === 0 && b[pos + 1] === 0 : pos >= contentEnd) break;
+    const child = reencode(b, pos, contentEnd ?? end, depth + 1);
+    children.push(child.bytes);
+    pos = child.next;
+  }
+  const body = Buffer.concat(children);
+  return { bytes: Buffer.concat([definiteHeader(id, body.length), body]), next: contentEnd ?? pos + 2 };
+}
+
+/**
+ * The same element with every indefinite length made definite (contents otherwise unchanged), so that a name or
+ * identifier a client sent in BER (iOS) compares equal to the DER in a certificate.
+ */
+export function definiteLengths(ber: Uint8Array): Uint8Array {
+  if (!ber.includes(0x80)) return ber;
+  return new Uint8Array(reencode(ber, 0, ber.length, 0).bytes);
 }

@@ -131,17 +131,20 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
   if (ci.contentType !== OID.signedData) {
     throw new ScepError('wrongContentType', `expected SignedData, got ${ci.contentType}`);
   }
-  const sd = fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
-  const certs = sd.certificates ?? [];
-  if (certs.length > MAX_CERTIFICATES) {
+  // Count the certificates before pkijs models each of them: 17+ are refused cheaply.
+  const certSet = certificateSet(ci.content);
+  const count = certSet?.valueBlock.value.length ?? 0;
+  if (count > MAX_CERTIFICATES) {
     throw new ScepError(
       'limitExceeded',
-      `SignedData carries ${certs.length} certificates (max ${MAX_CERTIFICATES})`,
+      `SignedData carries ${count} certificates (max ${MAX_CERTIFICATES})`,
     );
   }
+  const sd = fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
+  // The certificates as received (not re-encoded by pkijs): plain X.509 ones, skipping other CertificateChoices.
   const certificates: Uint8Array[] = [];
-  for (const c of certs) {
-    if (c instanceof pkijs.Certificate) certificates.push(new Uint8Array(c.toSchema().toBER()));
+  for (const el of certSet?.valueBlock.value ?? []) {
+    if (el instanceof asn1js.Sequence) certificates.push(new Uint8Array(el.valueBeforeDecodeView));
   }
   const e = sd.encapContentInfo.eContent;
   let content: Uint8Array | undefined;
@@ -151,6 +154,17 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
     content = octetStringBytes(e);
   }
   return { signedData: sd, content, certificates };
+}
+
+/** The `certificates [0] IMPLICIT` element of a SignedData (asn1js), if any. */
+function certificateSet(signedData: unknown): asn1js.Constructed | undefined {
+  if (!(signedData instanceof asn1js.Sequence)) return undefined;
+  return signedData.valueBlock.value
+    .slice(3)
+    .find(
+      (el): el is asn1js.Constructed =>
+        el instanceof asn1js.Constructed && el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 0,
+    );
 }
 
 export interface VerifiedSigner {
@@ -175,7 +189,15 @@ export function verifySignedData(
     throw new ScepError('malformed', `expected one SignerInfo, found ${signedData.signerInfos.length}`);
   }
   const si = signedData.signerInfos[0]!;
-  const signer = candidates.map(parseCertificate).find((pc) => matchesIdentifier(pc, si.sid));
+  // Parse candidates only until the signer is found (each parse costs milliseconds).
+  let signer: ParsedCertificate | undefined;
+  for (const c of candidates) {
+    const pc = parseCertificate(c);
+    if (matchesIdentifier(pc, si.sid)) {
+      signer = pc;
+      break;
+    }
+  }
   if (!signer) throw new ScepError('noSignerCertificate', 'the signer certificate is not in the message');
   if (!si.signedAttrs) throw new ScepError('missingAttribute', 'SignerInfo has no authenticated attributes');
   const digest = digestByOid(si.digestAlgorithm.algorithmId);
