@@ -86,6 +86,26 @@ describe('notifications, deployment status, revocation, discovery', () => {
     );
   });
 
+  it('ok/renewal: a new challenge once the renewal threshold (20%) is reached', async () => {
+    const device = f.seed.devices.windows;
+    const profileId = f.seed.deviceProfiles.windows.id;
+    const [cert] = device.certificates;
+    assert.ok(cert);
+    const lifetime = Date.parse(cert.expiresAt) - Date.parse(cert.installedAt);
+    const saved = f.clock.now;
+    f.clock.now = Date.parse(cert.installedAt) + lifetime * 0.79;
+    assert.equal(
+      f.emu.checkIn(f.seed.tenant.id, device.id).filter((p) => p.profileId === profileId).length,
+      0,
+    );
+    f.clock.now = Date.parse(cert.installedAt) + lifetime * 0.81;
+    assert.equal(
+      f.emu.checkIn(f.seed.tenant.id, device.id).filter((p) => p.profileId === profileId).length,
+      1,
+    );
+    f.clock.now = saved;
+  });
+
   it('ok/failure-notification: failed with hResult and description', async () => {
     const device = f.seed.devices.android;
     const csr = await enrollCsr('android');

@@ -309,7 +309,8 @@ export class EmulatorState {
     patch: Partial<Omit<ScepProfile, 'id' | 'tenantId'>>,
   ): ScepProfile {
     const profile = this.profile(tenantId, id);
-    Object.assign(profile, patch);
+    const { id: _id, tenantId: _tenant, ...rest } = patch as Partial<ScepProfile>;
+    Object.assign(profile, rest);
     return profile;
   }
 
