@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { runStoreConformance } from '../conformance/index.js';
+import { StoreError } from '../errors.js';
 import type { CertificateStore } from '../types.js';
 import { PostgresStore } from './postgres-store.js';
 
@@ -101,6 +102,23 @@ if (url) {
     await assert.rejects(store.nextCrlNumber(), /closed/);
     const r = await pool.query<{ n: number }>('SELECT 1 AS n');
     assert.equal(r.rows[0]?.n, 1, 'the caller still owns a working pool');
+  });
+
+  test('fail/postgres-schema-from-a-newer-release', async (t) => {
+    const schema = `${run}_newer`;
+    const store = new PostgresStore({ connectionString: url, schema, poolMax: 1 });
+    t.after(async () => {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    });
+    await store.migrate();
+    await admin.query(
+      `INSERT INTO "${schema}".schema_migrations (version, name, applied_at) VALUES (99, 'future', now())`,
+    );
+    await assert.rejects(
+      store.migrate(),
+      (err: unknown) => err instanceof StoreError && err.code === 'migration' && /newer/.test(err.message),
+    );
   });
 
   test('fail/postgres-invalid-schema-name', () => {

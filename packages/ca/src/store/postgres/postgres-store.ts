@@ -37,6 +37,7 @@ import { PgDb } from './pg-db.js';
 import * as outbox from './pg-outbox.js';
 import * as records from './pg-records.js';
 import * as txs from './pg-transactions.js';
+import { assertKnownVersions } from '../migration.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 
 export interface PostgresStoreOptions extends StoreCommonOptions {
@@ -104,6 +105,7 @@ export class PostgresStore implements CertificateStore {
         const applied = new Set(
           (await c.query(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => Number(r['version'])),
         );
+        assertKnownVersions(applied, POSTGRES_MIGRATIONS);
         for (const m of POSTGRES_MIGRATIONS) {
           if (applied.has(m.version)) continue;
           await c.query(m.sql.replaceAll('{{schema}}', s));
@@ -116,7 +118,7 @@ export class PostgresStore implements CertificateStore {
         return Number(r.rows[0]?.['v']);
       });
     } catch (err) {
-      if (err instanceof StoreError && err.code === 'closed') throw err;
+      if (err instanceof StoreError && (err.code === 'closed' || err.code === 'migration')) throw err;
       throw new StoreError('migration', 'PostgreSQL migration failed', err);
     }
   }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { runStoreConformance } from '../conformance/index.js';
+import { StoreError } from '../errors.js';
 import type { CertificateStore } from '../types.js';
 import { hashChallenge } from '../validate.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -73,6 +74,31 @@ test('sqlite/numbered-migrations-apply-only-missing-versions', async (t) => {
     .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?")
     .get('certificates_transaction');
   assert.ok(index, 'migration 2 re-applied');
+});
+
+test('fail/sqlite-database-from-a-newer-release', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const filename = join(dir, 'ca.db');
+  const first = new SqliteStore({ filename });
+  await first.migrate();
+  await first.close();
+  const raw = new Database(filename);
+  raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run();
+  raw.close();
+  const store = new SqliteStore({ filename });
+  t.after(() => store.close());
+  await assert.rejects(
+    store.migrate(),
+    (err: unknown) => err instanceof StoreError && err.code === 'migration' && /newer/.test(err.message),
+  );
+});
+
+test('fail/sqlite-cannot-open', () => {
+  assert.throws(
+    () => new SqliteStore({ filename: join(tmpdir(), 'no-such-dir-scepkit', 'x', 'ca.db') }),
+    (err: unknown) => err instanceof StoreError && err.code === 'database',
+  );
 });
 
 test('sqlite/memory-database', async () => {

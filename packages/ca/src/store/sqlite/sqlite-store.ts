@@ -35,6 +35,7 @@ import { SqliteDb } from './sqlite-db.js';
 import type { SqliteContext } from './sqlite-db.js';
 import * as outbox from './sqlite-outbox.js';
 import * as records from './sqlite-records.js';
+import { assertKnownVersions } from '../migration.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import * as txs from './sqlite-transactions.js';
 
@@ -66,17 +67,7 @@ export class SqliteStore implements CertificateStore {
 
   constructor(options: SqliteStoreOptions) {
     this.random = options.randomBytes ?? nodeRandomBytes;
-    let raw: Database.Database;
-    try {
-      raw = new Database(options.filename);
-      raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-      raw.pragma('journal_mode = WAL');
-      raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      raw.pragma('foreign_keys = ON');
-    } catch (err) {
-      throw new StoreError('database', 'cannot open SQLite database', err);
-    }
-    this.ctx = { db: new SqliteDb(raw), now: options.clock ?? (() => new Date()) };
+    this.ctx = { db: new SqliteDb(openDatabase(options)), now: options.clock ?? (() => new Date()) };
   }
 
   async migrate(): Promise<number> {
@@ -95,6 +86,7 @@ export class SqliteStore implements CertificateStore {
               .all()
               .map((v) => Number(v)),
           );
+          assertKnownVersions(applied, SQLITE_MIGRATIONS);
           for (const m of SQLITE_MIGRATIONS) {
             if (applied.has(m.version)) continue;
             db.raw.exec(m.sql);
@@ -106,6 +98,7 @@ export class SqliteStore implements CertificateStore {
         })
         .immediate();
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       throw new StoreError('migration', 'SQLite migration failed', err);
     }
   }
@@ -222,5 +215,20 @@ export class SqliteStore implements CertificateStore {
   }
   async getIntuneRevocation(requestContext: string): Promise<IntuneRevocationRecord | null> {
     return records.getIntuneRevocation(this.ctx, requestContext);
+  }
+}
+
+function openDatabase(options: SqliteStoreOptions): Database.Database {
+  let raw: Database.Database | undefined;
+  try {
+    raw = new Database(options.filename);
+    raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    raw.pragma('foreign_keys = ON');
+    return raw;
+  } catch (err) {
+    raw?.close();
+    throw new StoreError('database', 'cannot open SQLite database', err);
   }
 }
