@@ -155,7 +155,10 @@ test('ok/otp-challenge-consumed-once', async () => {
 });
 
 test('renewal: ok with an issued cert and a new key; refused for same key, revoked, expired, foreign', async () => {
-  const h = await harness({ p: staticProfile(), q: staticProfile() });
+  const h = await harness({
+    p: { ...staticProfile(), policy: { renewalKeyReuse: 'refuse' } },
+    q: staticProfile(),
+  });
   try {
     const first = success(
       await h.authority.enroll(pkcsReq('tx-r0', await makeCsr({ challenge: 'secret123', slot: 0 }))),
@@ -361,6 +364,33 @@ test('ok/concurrent-identical-requests-get-one-certificate', async () => {
     const serials = new Set(results.map((r) => success(r).serial));
     assert.equal(serials.size, 1);
     assert.equal((await h.store.countCertificates({ expiringWithinDays: 1 })).issued, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('renewal: the same transactionID and key as the PKCSReq (micromdm scepclient) renews, and a retry replays', async () => {
+  const h = await harness({ p: staticProfile() });
+  try {
+    const csr = await makeCsr({ challenge: 'secret123', slot: 3 });
+    const first = success(await h.authority.enroll(pkcsReq('tx-same', csr)));
+    // A retried PKCSReq with the same transactionID and key gets the same certificate.
+    assert.equal(success(await h.authority.enroll(pkcsReq('tx-same', csr))).serial, first.serial);
+    const renew = (signer: Uint8Array) =>
+      h.authority.enroll({
+        messageType: 'RenewalReq',
+        transactionId: 'tx-same',
+        csrDer: csr,
+        signerCertDer: signer,
+        profile: 'p',
+      });
+    const second = success(await renew(first.certificateDer));
+    assert.notEqual(second.serial, first.serial);
+    // A retry of that renewal (still signed by the first certificate) gets the renewed certificate back.
+    assert.equal(success(await renew(first.certificateDer)).serial, second.serial);
+    // Renewing the renewed certificate issues a third one.
+    const third = success(await renew(second.certificateDer));
+    assert.ok(third.serial !== second.serial && third.serial !== first.serial);
   } finally {
     await h.close();
   }

@@ -130,6 +130,18 @@ export class Authority {
   /** An existing transaction with the same key: return its outcome, or decide how to continue. */
   async #replay(attempt: Attempt, tx: TransactionRecord): Promise<EnrollResult | null> {
     const { req } = attempt;
+    if (req.messageType === 'RenewalReq' && req.signerCertDer) {
+      // micromdm's scepclient derives the transactionID from its key and keeps the key when it renews, so its
+      // RenewalReq reuses the transactionID of the PKCSReq. Signed by the newest certificate of this transaction,
+      // it is a new renewal of that certificate, not a retry: issue out of band. A retry of that renewal is
+      // still signed by the older certificate, and gets the newest one back.
+      const latest = await this.#latestOutOfBand(attempt.key);
+      if (latest && Buffer.from(latest.der).equals(Buffer.from(req.signerCertDer))) {
+        attempt.bindTransaction = false;
+        return null;
+      }
+      if (latest) return this.#replayed(req, latest);
+    }
     switch (tx.state) {
       case 'issued': {
         const cert = tx.serial ? await this.#store.getCertificate(tx.serial) : null;
@@ -165,7 +177,13 @@ export class Authority {
     let verified = false;
     try {
       if (req.messageType === 'RenewalReq') {
-        await checkRenewal(this.#store, { req, csr, profile: profile.name, now: this.#clock() });
+        await checkRenewal(this.#store, {
+          req,
+          csr,
+          profile: profile.name,
+          now: this.#clock(),
+          allowKeyReuse: profile.policy.renewalKeyReuse === 'allow',
+        });
       } else {
         const result = await profile.verifier.verify(attempt.challenge);
         if (!result.ok) throw new EnrollmentError('badRequest', `challenge refused: ${result.reason}`);

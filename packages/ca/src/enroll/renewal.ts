@@ -8,12 +8,13 @@ import type { EnrollRequest } from './types.js';
 
 /**
  * RenewalReq authentication (RFC 8894 §3.3.1.2): the signer certificate must be one this CA issued (found in the
- * store byte for byte), unrevoked, inside its validity, of the same profile; and the new CSR must use a new key.
+ * store byte for byte), unrevoked, inside its validity, of the same profile; and, when the profile refuses key
+ * reuse, the new CSR must use a new key.
  * @throws EnrollmentError badCertId (not ours), badRequest (revoked, expired, same key, other profile)
  */
 export async function checkRenewal(
   store: Pick<CertificateRepository, 'getCertificateByThumbprint'>,
-  input: { req: EnrollRequest; csr: ParsedCsr; profile: string; now: Date },
+  input: { req: EnrollRequest; csr: ParsedCsr; profile: string; now: Date; allowKeyReuse: boolean },
 ): Promise<void> {
   const signer = input.req.signerCertDer;
   if (!signer) throw new EnrollmentError('badRequest', 'RenewalReq without a signer certificate');
@@ -30,7 +31,7 @@ export async function checkRenewal(
     throw new EnrollmentError('badRequest', 'renewal signer certificate belongs to another profile');
   }
   const oldSpki = pkijs.Certificate.fromBER(toArrayBuffer(signer)).subjectPublicKeyInfo.toSchema().toBER();
-  if (Buffer.from(oldSpki).equals(Buffer.from(input.csr.spki))) {
+  if (!input.allowKeyReuse && Buffer.from(oldSpki).equals(Buffer.from(input.csr.spki))) {
     throw new EnrollmentError('badRequest', 'renewal must use a new key');
   }
 }

@@ -34,6 +34,11 @@ export interface IssuanceProfile {
   sid: 'never' | 'intune-validated';
   /** Hold requests PENDING until an admin approves or rejects them. */
   manualApproval: boolean;
+  /**
+   * May a RenewalReq certify the key of the certificate it renews? RFC 8894 allows it, and micromdm's scepclient
+   * renews with its existing key; `refuse` demands a new key pair.
+   */
+  renewalKeyReuse: 'allow' | 'refuse';
   /** CRL distribution point URLs put in issued certificates (none: no extension). */
   crlDistributionPoints: readonly string[];
   /** AIA caIssuers and OCSP URLs put in issued certificates. */
@@ -68,6 +73,7 @@ export const DEFAULT_ISSUANCE_PROFILE: IssuanceProfile = {
   onDisallowed: 'refuse',
   sid: 'intune-validated',
   manualApproval: false,
+  renewalKeyReuse: 'allow',
   crlDistributionPoints: [],
   caIssuersUrls: [],
   ocspUrls: [],
