@@ -112,6 +112,19 @@ describe('ScepActions/validateRequest', () => {
     await expectCode(good.toString('base64'), 'CertificateRequestDecodingFailed');
   });
 
+  it('fail/CertificateRequestDecodingFailed: malformed DER (truncated, wrong tag, huge length, deep nesting)', async () => {
+    const good = Buffer.from(await tampered({}), 'base64');
+    const wrongTag = Buffer.from(good);
+    wrongTag[0] = 0x31;
+    const cases = [
+      good.subarray(0, good.length >> 1),
+      wrongTag,
+      Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x00]),
+      Buffer.concat([Buffer.alloc(400, 0x30).map((b, i) => (i % 2 === 0 ? b : 0x80)), Buffer.alloc(400, 0)]),
+    ];
+    for (const der of cases) await expectCode(der.toString('base64'), 'CertificateRequestDecodingFailed');
+  });
+
   it('fail/ChallengePasswordMissing', async () => {
     const p = payloadFor('windows');
     const csr = await buildCsr(p.expected, { keys: await sharedDeviceKeys(2048) });
