@@ -133,7 +133,8 @@ test('sqlite/two-threads-two-connections-one-file', async (t) => {
   for (let i = 0; i < 60; i++) ids.push((await store.enqueueOutbox({ kind: 'k', payload: { i } })).id);
   await store.mintChallenge({ password: 'otp', expiresAt: new Date(Date.now() + 600_000) });
   const serials = Array.from({ length: 200 }, () => randomSerial());
-  const common = { filename, crlNumbers: 40, challenge: 'otp' };
+  const transactionIds = Array.from({ length: 50 }, (_, i) => `tx-${i}`);
+  const common = { filename, crlNumbers: 40, challenge: 'otp', transactionIds };
   const [a, b] = await Promise.all([
     runWorker({ ...common, owner: 'a', serials: serials.slice(0, 150) }),
     runWorker({ ...common, owner: 'b', serials: serials.slice(50) }),
@@ -148,6 +149,11 @@ test('sqlite/two-threads-two-connections-one-file', async (t) => {
     Array.from({ length: 80 }, (_, i) => BigInt(i + 1)),
   );
   assert.deepEqual([a.challenge, b.challenge].sort(), ['ok', 'used']);
+  assert.deepEqual(
+    [...a.created, ...b.created].sort(),
+    [...transactionIds].sort(),
+    'each transaction created once',
+  );
   const claimed = [...a.claimed, ...b.claimed].sort((x, y) => x - y);
   assert.deepEqual(claimed, ids, 'every outbox item claimed once');
 });

@@ -10,6 +10,7 @@ export interface WorkerJob {
   serials: string[];
   crlNumbers: number;
   challenge: string;
+  transactionIds: string[];
 }
 
 export interface WorkerResult {
@@ -18,11 +19,12 @@ export interface WorkerResult {
   crl: bigint[];
   challenge: string;
   claimed: number[];
+  created: string[];
 }
 
 const job = workerData as WorkerJob;
 const store = new SqliteStore({ filename: job.filename, busyTimeoutMs: 10_000 });
-const result: WorkerResult = { issued: [], duplicates: 0, crl: [], challenge: '', claimed: [] };
+const result: WorkerResult = { issued: [], duplicates: 0, crl: [], challenge: '', claimed: [], created: [] };
 const now = Date.now();
 for (const serial of job.serials) {
   try {
@@ -43,6 +45,10 @@ for (const serial of job.serials) {
     if (!(err instanceof DuplicateSerialError)) throw err;
     result.duplicates++;
   }
+}
+for (const transactionId of job.transactionIds) {
+  const r = await store.beginTransaction({ transactionId, profile: 'p', requestHash: job.owner });
+  if (r.created) result.created.push(transactionId);
 }
 for (let i = 0; i < job.crlNumbers; i++) result.crl.push(await store.nextCrlNumber());
 result.challenge = await store.consumeChallenge(job.challenge);
