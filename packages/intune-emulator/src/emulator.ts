@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { adminRoute } from './admin.js';
 import { SYSTEM_CLOCK, type Clock } from './clock.js';
 import {
@@ -90,8 +90,19 @@ export class IntuneEmulator {
     this.ctx.baseUrl = url.replace(/\/+$/, '');
   }
 
-  /** Handles one request (in-process or from the HTTP server): records it, applies faults, routes it. */
+  /**
+   * Handles one request (in-process or from the HTTP server): records it, applies faults, routes it. Answers
+   * carry `request-id` and echo `client-request-id`, as Microsoft's services do.
+   */
   async handle(req: EmulatorRequest): Promise<EmulatorResponse> {
+    const answer = await this.dispatch(req);
+    const ids: Record<string, string> = { 'request-id': randomUUID() };
+    const clientRequestId = req.headers['client-request-id'];
+    if (clientRequestId) ids['client-request-id'] = clientRequestId;
+    return { ...answer, headers: { ...answer.headers, ...ids } };
+  }
+
+  private async dispatch(req: EmulatorRequest): Promise<EmulatorResponse> {
     const path = new URL(req.url, 'https://emulator').pathname;
     const found = this.match(req.method, path);
     this.requests.push(redact(req, ++this.seq, this.ctx.now(), found?.route.operation ?? 'unknown'));

@@ -55,7 +55,14 @@ describe('HTTPS server, admin API, fault injection, request log', () => {
     assert.match(logged.body, /client_secret=%3Credacted%3E/);
     assert.ok(!JSON.stringify(emu.emulator.requests).includes(emu.clientSecret ?? '?'));
     const token = String(r.json['access_token']);
-    await call(DISCOVERY_PATH, { headers: { authorization: `Bearer ${token}` } });
+    const disc = await call(DISCOVERY_PATH, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        'client-request-id': '5e1f0000-0000-4000-8000-000000000001',
+      },
+    });
+    assert.equal(disc.headers['client-request-id'], '5e1f0000-0000-4000-8000-000000000001');
+    assert.match(String(disc.headers['request-id']), /^[0-9a-f-]{36}$/);
     const d = emu.emulator.requestsOf('discovery').at(-1);
     assert.equal(d?.headers['authorization'], 'Bearer <redacted>');
     const viaAdmin = await admin('GET', '/requests');
