@@ -82,6 +82,12 @@ describe('real clients -> scepkit serve', () => {
       const renewed = openssl(['x509', '-in', join(work, 'cert.pem'), '-noout', '-subject', '-serial']);
       assert.notEqual(renewed, subject, 'renewal issued a new certificate (new serial)');
       assert.ok(!s.output().includes(challenge), 'the challenge never appears in the server output');
+      await new Promise((r) => setTimeout(r, 200));
+      const method = path === '/scep' ? 'POST' : 'GET';
+      assert.ok(
+        s.output().includes(`"op":"PKIOperation","path":"${path}","method":"${method}"`),
+        `scepclient used ${method} on ${path}`,
+      );
     });
   }
 
