@@ -8,6 +8,10 @@ import { signWithCa } from '../certs/issue.js';
 import { generateSerial } from '../serial.js';
 import { nameFromString } from './names.js';
 import { TempDir, openssl, opensslVerify } from '../testing/openssl.js';
+import { makeCsr } from '../testing/csr.js';
+import { Authority } from '../enroll/authority.js';
+import { NoneChallengeVerifier } from '../challenge/none-verifier.js';
+import { SqliteStore } from '../store/index.js';
 
 let dir: TempDir;
 const f = (name: string) => dir.join(name);
@@ -143,6 +147,48 @@ test('ok/import-subordinate-pem-encrypted-pkcs8-with-chain', async () => {
   assert.deepEqual(identity.chain, [fromPem(sub, 'CERTIFICATE')[0], fromPem(root, 'CERTIFICATE')[0]]);
   assert.equal(identity.signer.algorithm.oid, '1.2.840.113549.1.1.11');
   await leafVerifies(identity);
+});
+
+test('ok/subordinate-ca-enrolls: Authority returns [sub, root] and openssl verifies the leaf through the chain', async () => {
+  const { identity } = importCa({
+    certificate: await readFile(f('sub.pem'), 'utf8'),
+    chain: await readFile(f('root.pem'), 'utf8'),
+    key: await readFile(f('sub.pkcs1.key'), 'utf8'),
+  });
+  const store = new SqliteStore({ filename: ':memory:' });
+  await store.migrate();
+  try {
+    const authority = new Authority({
+      ca: identity,
+      store,
+      profiles: { p: { verifier: new NoneChallengeVerifier() } },
+    });
+    const r = await authority.enroll({
+      messageType: 'PKCSReq',
+      transactionId: 't',
+      csrDer: await makeCsr({}),
+      profile: 'p',
+    });
+    assert.equal(r.status, 'SUCCESS');
+    if (r.status !== 'SUCCESS') return;
+    assert.deepEqual(r.chain, identity.chain);
+    const [sub, root] = r.chain;
+    assert.ok(sub && root);
+    const v = await opensslVerify(dir, r.certificateDer, root, [sub]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    const text = await openssl([
+      'x509',
+      '-inform',
+      'DER',
+      '-noout',
+      '-issuer',
+      '-in',
+      await dir.file('leaf.der', r.certificateDer),
+    ]);
+    assert.match(text.stdout, /issuer=O = Corp, CN = Corp SCEP Sub CA/);
+  } finally {
+    await store.close();
+  }
 });
 
 test('ok/import-pkcs1-key-and-bundle-in-one-pem', async () => {
