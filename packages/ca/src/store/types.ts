@@ -310,6 +310,7 @@ export interface CertificateRepository {
   /**
    * Revoke (RFC 5280 reason). A certificate on hold (6) may be revoked again with a final reason.
    * The audit event, if given, is appended only when the state changed.
+   * @throws StoreError `invalid-input` for reason 7 (unused) or 8 (removeFromCRL exists only in delta CRLs)
    */
   revoke(
     serial: string,

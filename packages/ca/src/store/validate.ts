@@ -39,6 +39,15 @@ export function clampLimit(limit: number | undefined): number {
   return Math.min(limit, MAX_LIMIT);
 }
 
+/** Outbox claim parameters: a positive integer limit (at most 1000) and a positive lease. */
+export function assertClaim(limit: number, leaseMs: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new StoreError('invalid-input', 'claim limit must be an integer in [1, 1000]');
+  }
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+    throw new StoreError('invalid-input', 'leaseMs must be positive');
+}
+
 export function clampOffset(offset: number | undefined): number {
   if (offset === undefined) return 0;
   if (!Number.isInteger(offset) || offset < 0) throw new StoreError('invalid-input', 'offset must be >= 0');

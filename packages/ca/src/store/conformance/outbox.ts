@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { StoreError } from '../errors.js';
 import { fresh } from './harness.js';
 import type { StoreFactory } from './harness.js';
 
@@ -117,6 +118,23 @@ export function outboxTests(factory: StoreFactory): void {
       assert.notEqual(await store.getOutboxItem(pending.id), null, 'not done: kept');
       assert.notEqual(await store.getOutboxItem(recent.id), null, 'too recent: kept');
     });
+
+    for (const [limit, leaseMs] of [
+      [0, 1000],
+      [1.5, 1000],
+      [1001, 1000],
+      [1, 0],
+      [1, Number.NaN],
+    ] as const) {
+      test(`fail/claim-invalid-${limit}-${leaseMs}`, async (t) => {
+        const { store } = await fresh(t, factory);
+        await store.enqueueOutbox({ kind: 'k', payload: {} });
+        await assert.rejects(
+          store.claimOutbox({ owner: 'n1', limit, leaseMs }),
+          (err: unknown) => err instanceof StoreError && err.code === 'invalid-input',
+        );
+      });
+    }
 
     test('ok/dedupe-key', async (t) => {
       const { store } = await fresh(t, factory);

@@ -1,7 +1,7 @@
 import { toOutboxItem } from '../rows.js';
 import type { Row } from '../rows.js';
 import type { ClaimOutboxInput, EnqueueOutboxInput, OutboxItem } from '../types.js';
-import { toJson } from '../validate.js';
+import { assertClaim, toJson } from '../validate.js';
 import type { PgContext } from './pg-context.js';
 
 export async function enqueueOutbox(ctx: PgContext, input: EnqueueOutboxInput): Promise<OutboxItem> {
@@ -21,6 +21,7 @@ export async function enqueueOutbox(ctx: PgContext, input: EnqueueOutboxInput): 
 }
 
 export async function claimOutbox(ctx: PgContext, input: ClaimOutboxInput): Promise<OutboxItem[]> {
+  assertClaim(input.limit, input.leaseMs);
   const now = ctx.now();
   // The CTE runs once and locks the rows it picks. SKIP LOCKED: rows another node is claiming right now are
   // skipped; rows it has just claimed fail the re-checked lease condition. So two nodes never hold the same

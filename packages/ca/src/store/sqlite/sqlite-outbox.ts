@@ -1,7 +1,7 @@
 import { toOutboxItem } from '../rows.js';
 import type { Row } from '../rows.js';
 import type { ClaimOutboxInput, EnqueueOutboxInput, OutboxItem } from '../types.js';
-import { toJson } from '../validate.js';
+import { assertClaim, toJson } from '../validate.js';
 import type { SqliteContext } from './sqlite-db.js';
 
 export function enqueueOutbox(ctx: SqliteContext, input: EnqueueOutboxInput): OutboxItem {
@@ -22,6 +22,7 @@ export function enqueueOutbox(ctx: SqliteContext, input: EnqueueOutboxInput): Ou
 }
 
 export function claimOutbox(ctx: SqliteContext, input: ClaimOutboxInput): OutboxItem[] {
+  assertClaim(input.limit, input.leaseMs);
   const now = ctx.now().getTime();
   // One statement inside BEGIN IMMEDIATE: the write lock makes the select-and-lease atomic across connections.
   const rows = ctx.db.write(
