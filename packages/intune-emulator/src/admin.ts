@@ -52,7 +52,9 @@ const ROUTES: [string, RegExp, Handler][] = [
     (e, [t, c], b) => e.state.setAdminConsent(t!, c!, b['granted'] === true),
   ],
   ['POST', re(`${T}/users`), (e, [t], b) => e.state.addUser(t!, b as unknown as CreateUserInput)],
+  ['DELETE', re(`${T}/users/([^/]+)`), (e, [t, u]) => (e.state.deleteUser(t!, u!), { deleted: u })],
   ['POST', re(`${T}/devices`), (e, [t], b) => e.state.addDevice(t!, b as unknown as CreateDeviceInput)],
+  ['DELETE', re(`${T}/devices/([^/]+)`), (e, [t, d]) => (e.state.deleteDevice(t!, d!), { deleted: d })],
   [
     'GET',
     re(`${T}/devices/([^/]+)`),

@@ -229,6 +229,18 @@ export class EmulatorState {
     return user;
   }
 
+  /** Deletes a user from the directory (its devices keep the now dangling primary-user id). */
+  deleteUser(tenantId: string, id: string): void {
+    this.user(tenantId, id);
+    this.users.delete(id);
+  }
+
+  /** Deletes a device record (Intune "Delete"), unlike retire/wipe which keep it. */
+  deleteDevice(tenantId: string, id: string): void {
+    this.device(tenantId, id);
+    this.devices.delete(id);
+  }
+
   addDevice(tenantId: string, input: CreateDeviceInput): Device {
     const tenant = this.tenant(tenantId);
     if (!PLATFORMS.includes(input.platform)) {

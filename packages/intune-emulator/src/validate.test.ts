@@ -266,6 +266,29 @@ describe('ScepActions/validateRequest', () => {
     }
   });
 
+  it('fail/BadDeviceIdInChallenge and BadUserIdInChallenge: deleted after check-in', async () => {
+    const t = f.seed.tenant.id;
+    const user = f.emu.state.addUser(t, {
+      userPrincipalName: `erin@${f.seed.tenant.domain}`,
+      onPremisesSid: 'S-1-5-21-1-2-3-1107',
+    });
+    const device = f.emu.state.addDevice(t, { platform: 'windows', userId: user.id });
+    const deviceProfile = f.seed.deviceProfiles.windows;
+    f.emu.state.assign(t, deviceProfile.id, { kind: 'device', id: device.id });
+    f.emu.state.assign(t, f.seed.userProfile.id, { kind: 'user', id: user.id });
+    const payloads = f.emu.checkIn(t, device.id);
+    const keys = await sharedDeviceKeys(2048);
+    const forDevice = payloads.find((p) => p.profileId === deviceProfile.id);
+    const forUser = payloads.find((p) => p.profileId === f.seed.userProfile.id);
+    assert.ok(forDevice && forUser);
+    const userCsr = await buildCsr(forUser.expected, { challenge: forUser.challenge, keys });
+    const deviceCsr = await buildCsr(forDevice.expected, { challenge: forDevice.challenge, keys });
+    f.emu.state.deleteUser(t, user.id);
+    await expectCode(userCsr.base64, 'BadUserIdInChallenge');
+    f.emu.state.deleteDevice(t, device.id);
+    await expectCode(deviceCsr.base64, 'BadDeviceIdInChallenge');
+  });
+
   it('fail/replay-with-a-new-key: refused; the same key again is accepted', async () => {
     const p = payloadFor('windows');
     const first = await buildCsr(p.expected, { challenge: p.challenge, keys: await sharedDeviceKeys(2048) });
