@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerEnroll } from './commands/enroll-command.js';
 import { registerInit } from './commands/init-command.js';
 import { registerServe } from './commands/serve-command.js';
+import { registerAdmin } from './commands/admin-commands.js';
 import { CliError } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (JSON); default $SCEPKIT_CONFIG or <dataDir>/scepkit.json');
   registerInit(program);
   registerServe(program);
+  registerAdmin(program);
   registerEnroll(program);
   return program;
 }
