@@ -395,3 +395,28 @@ test('renewal: the same transactionID and key as the PKCSReq (micromdm scepclien
     await h.close();
   }
 });
+
+test('ok/concurrent-duplicates-with-one-time-challenge: the duplicate never fails the original', async () => {
+  const h = await harness((store) => ({
+    p: { verifier: new OtpChallengeVerifier(store, { clock: () => new Date('2026-06-01T12:00:00Z') }) },
+  }));
+  try {
+    const { password } = await h.store.mintChallenge({ expiresAt: new Date('2026-06-02T00:00:00Z') });
+    const csr = await makeCsr({ challenge: password, slot: 7 });
+    const settled = await Promise.allSettled([1, 2, 3].map(() => h.authority.enroll(pkcsReq('tx-dup', csr))));
+    const ok = settled.filter((s) => s.status === 'fulfilled');
+    assert.ok(ok.length >= 1, 'the original succeeds');
+    for (const s of settled) {
+      if (s.status === 'rejected')
+        assert.ok(s.reason instanceof EnrollmentError && s.reason.failInfo === 'badRequest');
+    }
+    assert.equal((await h.store.getTransaction({ transactionId: 'tx-dup', profile: 'p' }))?.state, 'issued');
+    assert.equal((await h.store.countCertificates({ expiringWithinDays: 1 })).issued, 1);
+    // a later retry of the same request gets the certificate
+    const again = success(await h.authority.enroll(pkcsReq('tx-dup', csr)));
+    const first = ok[0];
+    assert.equal(again.serial, first?.status === 'fulfilled' ? success(first.value).serial : '');
+  } finally {
+    await h.close();
+  }
+});

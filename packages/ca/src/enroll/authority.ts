@@ -55,6 +55,8 @@ interface Attempt {
   key: TransactionKey;
   /** Issue against the stored transaction (pending/approved) or out of band (retry of a final one). */
   bindTransaction: boolean;
+  /** This request created the transaction record (false: a retry, or a concurrent duplicate). */
+  created: boolean;
 }
 
 /**
@@ -116,7 +118,7 @@ export class Authority {
       csr: profile.policy.manualApproval ? req.csrDer : null,
     });
     const challenge = challengeRequest(req, csr);
-    const attempt: Attempt = { req, profile, csr, challenge, key, bindTransaction: true };
+    const attempt: Attempt = { req, profile, csr, challenge, key, bindTransaction: true, created };
     if (!created) {
       if (transaction.requestHash !== requestHash) {
         throw await this.#refuse(req, 'badRequest', 'transactionID reused with a different public key');
@@ -204,8 +206,9 @@ export class Authority {
       }
       return await this.#issue(attempt, decision, { validatedByIntune, ...(deviceId ? { deviceId } : {}) });
     } catch (err) {
-      if (err instanceof TransactionStateError && attempt.bindTransaction) {
-        // A concurrent identical request issued first: answer with its certificate.
+      if (attempt.bindTransaction && (err instanceof TransactionStateError || !attempt.created)) {
+        // A concurrent identical request issued first (e.g. it consumed the one-time challenge this one then
+        // found used): answer with its certificate.
         const tx = await this.#store.getTransaction(attempt.key);
         const cert = tx?.state === 'issued' && tx.serial ? await this.#store.getCertificate(tx.serial) : null;
         if (cert && cert.status === 'valid') return this.#replayed(req, cert);
@@ -221,7 +224,10 @@ export class Authority {
       }
       const failInfo = failInfoOf(err);
       const reason = reasonOf(err);
-      if (attempt.bindTransaction) await this.#failTransaction(attempt.key, failInfo, reason);
+      // Only the request that created the transaction records its failure: a duplicate still in flight must
+      // not fail the original.
+      if (attempt.bindTransaction && attempt.created)
+        await this.#failTransaction(attempt.key, failInfo, reason);
       if (verified) await this.#safeOnFailed(profile.verifier, attempt.challenge, reason);
       throw await this.#refuse(req, failInfo, reason, err);
     }
@@ -322,6 +328,7 @@ export class Authority {
       challenge: challengeRequest({ ...req, csrDer: tx.csr }, csr),
       key: { transactionId: tx.transactionId, profile: tx.profile },
       bindTransaction: true,
+      created: false,
     };
     try {
       const decision = applyPolicy({
