@@ -17,7 +17,22 @@ export interface ParsedCertificate {
   readonly publicKey: KeyObject;
 }
 
+/**
+ * Parsed certificates by byte array, for the certificates of long-lived signers, decrypters and trust lists that
+ * every message uses again (a parse costs milliseconds). A hit is checked against a copy of the bytes, so a caller
+ * that reuses an array for other contents gets a fresh parse.
+ */
+const parsedCache = new WeakMap<Uint8Array, { bytes: Buffer; parsed: ParsedCertificate }>();
+
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  const hit = parsedCache.get(der);
+  if (hit && hit.bytes.equals(der)) return hit.parsed;
+  const parsed = parseCertificateUncached(der);
+  parsedCache.set(der, { bytes: Buffer.from(der), parsed });
+  return parsed;
+}
+
+function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   const asn = parseDer(der, 'certificate');
   const cert = fromSchema('certificate', () => new pkijs.Certificate({ schema: asn }));
   const spki = asBuffer(cert.subjectPublicKeyInfo.toSchema().toBER());

@@ -90,7 +90,13 @@ export function parseDer(
   if (end !== bytes.length)
     throw new ScepError('malformed', `${what}: trailing bytes after the ASN.1 element`);
   // No speculative parsing of OCTET/BIT STRING contents: it doubles the work and bypasses the pre-scan above.
-  const parsed = asn1js.fromBER(bytes, { parseEmbedded: false });
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(bytes, { parseEmbedded: false });
+  } catch (e) {
+    // asn1js throws (rather than reporting) on some contents, e.g. a GeneralizedTime that is not a time.
+    throw new ScepError('malformed', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
   if (parsed.offset === -1) {
     const error = parsed.result.error || 'bad BER';
     // asn1js's own bounds (node count, depth, content length) are limits, not malformations.

@@ -67,7 +67,7 @@ before(async () => {
 after(() => pki.cleanup());
 
 /** Asserts `fn` throws a ScepError with `code`, within a time limit well under a second. */
-async function rejects(fn: () => unknown, code: ScepErrorCode, limitMs = 500): Promise<ScepError> {
+async function rejects(fn: () => unknown, code: ScepErrorCode, limitMs = 750): Promise<ScepError> {
   const t0 = performance.now();
   let err: unknown;
   try {
@@ -253,6 +253,16 @@ describe('malformed DER', () => {
       () => decodePkiMessage(micromdmReq, { limits: { maxDepth: 3, maxBytes: 1 << 20 } }),
       'limitExceeded',
     );
+  });
+
+  it('fail/contents-asn1js-throws-on (GeneralizedTime that is not a time) -> malformed', async () => {
+    // Found by the property test below: asn1js threw a plain Error for this one.
+    const b = Buffer.from(micromdmReq);
+    b[0] = 0x18;
+    await rejects(() => decodePkiMessage(b), 'malformed');
+    await rejects(() => parseCertsOnly(b), 'malformed');
+    await rejects(() => openEnvelopedData(b, decrypters), 'malformed');
+    await rejects(() => decodePkiMessage(Uint8Array.from([0x18, 0x03, 0x41, 0x42, 0x43])), 'malformed');
   });
 
   it('fail/high-tag-number-too-long -> malformed', async () => {
