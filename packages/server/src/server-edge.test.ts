@@ -410,3 +410,27 @@ describe('server rate limit', () => {
     }
   });
 });
+
+describe('server extension (admin console routes)', () => {
+  it('ok/extra-routes-before-listen-keep-json-parsing', async () => {
+    const server = createScepServer({
+      endpoints: [{ path: '/scep', backend: new FakeBackend(ca.cert), pki: singleCaPki(ca) }],
+      metrics: { defaultMetrics: false },
+    });
+    server.app.post('/admin/echo', async (request) => ({ got: request.body }));
+    try {
+      const base = await server.listen();
+      const r = await fetch(`${base}/admin/echo`, {
+        method: 'POST',
+        body: JSON.stringify({ a: 1 }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), { got: { a: 1 } });
+      const caps = await fetch(`${base}/scep?operation=GetCACaps`);
+      assert.equal(caps.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
