@@ -145,10 +145,13 @@ function re(pattern: string): RegExp {
 }
 
 function permission(b: Body): GrantedPermission {
-  if ((b['resource'] !== 'graph' && b['resource'] !== 'intune') || typeof b['name'] !== 'string') {
-    throw new EmulatorError('INVALID_ARGUMENT', "permission needs resource 'graph'|'intune' and a name");
+  if (!['graph', 'intune', 'aadGraph'].includes(String(b['resource'])) || typeof b['name'] !== 'string') {
+    throw new EmulatorError(
+      'INVALID_ARGUMENT',
+      "permission needs resource 'graph'|'intune'|'aadGraph' and a name",
+    );
   }
-  return { resource: b['resource'], name: b['name'] };
+  return { resource: b['resource'] as GrantedPermission['resource'], name: b['name'] };
 }
 
 function assignment(b: Body): Assignment {

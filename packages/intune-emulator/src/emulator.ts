@@ -1,4 +1,5 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
+import { aadGraphDiscovery } from './aad-graph.js';
 import { adminRoute } from './admin.js';
 import { SYSTEM_CLOCK, type Clock } from './clock.js';
 import {
@@ -204,6 +205,12 @@ export class IntuneEmulator {
         pattern: new RegExp(`^/${seg}/oauth2/token$`),
         operation: 'token',
         handle: (req, m) => token(ctx, req, m[1] ?? '', true),
+      },
+      {
+        method: 'GET',
+        pattern: new RegExp(`^/${seg}/servicePrincipalsByAppId/${seg}/serviceEndpoints$`),
+        operation: 'discovery',
+        handle: (req, m) => aadGraphDiscovery(ctx, req, m[1] ?? '', m[2] ?? ''),
       },
       {
         method: 'GET',

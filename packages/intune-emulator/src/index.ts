@@ -32,6 +32,8 @@ export type { EmulatorRequest, EmulatorResponse, EmulatorContext } from './http.
 export type { Clock } from './clock.js';
 export { DISCOVERY_PATH, PKI_SERVICE_PATH, SCEP_SERVICE_PATH } from './graph.js';
 export {
+  AAD_GRAPH_APP_ID,
+  AAD_GRAPH_RESOURCE,
   CA_REQUEST_ERROR_CODES,
   GRAPH_APP_ID,
   GRAPH_RESOURCE,

@@ -9,15 +9,19 @@ export const INTUNE_APP_ID = '0000000a-0000-0000-c000-000000000000';
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const INTUNE_RESOURCE = 'https://api.manage.microsoft.com/';
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+/** The retired Azure AD Graph (the CsrValidation library's ADAL fallback, docs/intune-api.md §1.4). */
+export const AAD_GRAPH_RESOURCE = 'https://graph.windows.net/';
+export const AAD_GRAPH_APP_ID = '00000002-0000-0000-c000-000000000000';
 export const SCEP_API_VERSION = '2018-02-20';
 export const PKI_API_VERSION = '5019-05-05';
 
-export type ResourceName = 'graph' | 'intune';
+export type ResourceName = 'graph' | 'intune' | 'aadGraph';
 
 /** The application permissions the services check (docs/intune-api.md §2). */
 export const PERMISSIONS = {
   intune: 'scep_challenge_provider',
   graph: 'Application.Read.All',
+  aadGraph: 'Directory.Read.All',
 } as const satisfies Record<ResourceName, string>;
 
 export interface Tenant {

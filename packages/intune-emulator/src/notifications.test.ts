@@ -250,6 +250,44 @@ describe('notifications, deployment status, revocation, discovery', () => {
     assert.equal(byName['PkiConnectorFEService'], `${f.emu.baseUrl}${PKI_SERVICE_PATH}`);
   });
 
+  it('ok/aad-graph-fallback: 403 as in #112 without Directory.Read.All, serviceName list with it', async () => {
+    const v1 = async (): Promise<string> => {
+      const r = await f.call('POST', `/${f.seed.tenant.domain}/oauth2/token`, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: f.seed.app.clientId,
+          client_secret: f.seed.clientSecret,
+          resource: 'https://graph.windows.net/',
+        }).toString(),
+      });
+      assert.equal(r.status, 200);
+      return String(r.json['access_token']);
+    };
+    const path = `/${f.seed.tenant.domain}/servicePrincipalsByAppId/0000000a-0000-0000-c000-000000000000/serviceEndpoints?api-version=1.6`;
+    const denied = await f.call('GET', path, { headers: { authorization: `Bearer ${await v1()}` } });
+    assert.equal(denied.status, 403);
+    assert.deepEqual(denied.json['odata.error'], {
+      code: 'Authorization_RequestDenied',
+      message: { lang: 'en', value: 'Insufficient privileges to complete the operation.' },
+    });
+    f.emu.state.grantPermission(f.seed.tenant.id, f.seed.app.clientId, {
+      resource: 'aadGraph',
+      name: 'Directory.Read.All',
+    });
+    const ok = await f.call('GET', path, { headers: { authorization: `Bearer ${await v1()}` } });
+    assert.equal(ok.status, 200);
+    const byName = Object.fromEntries(
+      (ok.json['value'] as Record<string, string>[]).map((e) => [e['serviceName'], e['uri']]),
+    );
+    assert.equal(byName['ScepRequestValidationFEService'], `${f.emu.baseUrl}${SCEP_SERVICE_PATH}`);
+    assert.equal(byName['PkiConnectorFEService'], `${f.emu.baseUrl}${PKI_SERVICE_PATH}`);
+    f.emu.state.revokePermission(f.seed.tenant.id, f.seed.app.clientId, {
+      resource: 'aadGraph',
+      name: 'Directory.Read.All',
+    });
+  });
+
   it('fail/discovery-without-consent: 403 Authorization_RequestDenied; intune token 401', async () => {
     const app = f.emu.state.addApp(f.seed.tenant.id, {
       permissions: [{ resource: 'graph', name: 'Application.Read.All' }],

@@ -1,9 +1,20 @@
 import type { ResourceName } from './model.js';
-import { GRAPH_APP_ID, GRAPH_RESOURCE, INTUNE_APP_ID, INTUNE_RESOURCE } from './model.js';
+import {
+  AAD_GRAPH_APP_ID,
+  AAD_GRAPH_RESOURCE,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  INTUNE_APP_ID,
+  INTUNE_RESOURCE,
+} from './model.js';
 
 /** The `aud` of tokens for a resource (v1 tokens carry the resource URI). */
 export function resourceAudience(resource: ResourceName): string {
-  return resource === 'graph' ? GRAPH_RESOURCE : INTUNE_RESOURCE;
+  return resource === 'graph'
+    ? GRAPH_RESOURCE
+    : resource === 'aadGraph'
+      ? AAD_GRAPH_RESOURCE
+      : INTUNE_RESOURCE;
 }
 
 /**
@@ -21,5 +32,6 @@ export function resourceForScope(scope: string, baseUrl: string): ResourceName |
   const norm = (s: string): string => s.replace(/\/+$/, '').toLowerCase();
   if (graph.map(norm).includes(resource)) return 'graph';
   if (intune.map(norm).includes(resource)) return 'intune';
+  if ([AAD_GRAPH_RESOURCE, AAD_GRAPH_APP_ID].map(norm).includes(resource)) return 'aadGraph';
   return undefined;
 }
