@@ -110,7 +110,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
   });
   after(async () => {
     await server.close();
-    await store.close();
+    await store.close().catch(() => undefined); // already closed by the last test
   });
 
   it('ok/paths-served', () => {
@@ -448,5 +448,26 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
     assert.ok(!all.includes('message='));
     for (const l of logLines)
       assert.equal(typeof (JSON.parse(l) as { durationMs?: unknown }).durationMs, 'number');
+  });
+
+  // Last: it closes the store.
+  it('fail/store-down-500-and-healthz-503', async () => {
+    await store.close();
+    const h = await fetch(`${base}/healthz`);
+    assert.equal(h.status, 503);
+    assert.deepEqual(await h.json(), { ok: false, store: 'unreachable', intune: null });
+    await assert.rejects(
+      enroll({
+        base,
+        path: '/scep',
+        recipient: raDer,
+        trustedSigners: [raDer],
+        challenge: SECRET,
+        cn: 'late',
+      }),
+      /HTTP 500: internal error/,
+    );
+    const caps = await fetch(`${base}/scep?operation=GetCACaps`);
+    assert.equal(caps.status, 200, 'what needs no store still works');
   });
 });
