@@ -80,3 +80,11 @@ export function toJson(value: Record<string, unknown>): string {
     throw new StoreError('invalid-input', 'value is not JSON-serialisable', err);
   }
 }
+
+/**
+ * A new one-time challenge password: hex, so it fits the PrintableString a Windows client puts it in (base64url's
+ * `_` does not: CRYPT_E_INVALID_PRINTABLE_STRING).
+ */
+export function newChallengePassword(random: (n: number) => Uint8Array): string {
+  return Buffer.from(random(20)).toString('hex');
+}

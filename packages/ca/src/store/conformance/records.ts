@@ -65,7 +65,7 @@ export function recordTests(factory: StoreFactory): void {
     test('ok/mint-and-consume-once', async (t) => {
       const { store, clock } = await fresh(t, factory);
       const minted = await store.mintChallenge({ expiresAt: new Date(clock.ms + 60_000) });
-      assert.match(minted.password, /^[A-Za-z0-9_-]{32}$/);
+      assert.match(minted.password, /^[0-9a-f]{40}$/);
       const other = await store.mintChallenge({ expiresAt: new Date(clock.ms + 60_000) });
       assert.notEqual(other.password, minted.password);
       assert.equal(await store.consumeChallenge('wrong'), 'not-found');

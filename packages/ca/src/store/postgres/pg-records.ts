@@ -8,7 +8,7 @@ import type {
   MintChallengeInput,
   MintedChallenge,
 } from '../types.js';
-import { hashChallenge, toBuffer } from '../validate.js';
+import { hashChallenge, newChallengePassword, toBuffer } from '../validate.js';
 import type { PgContext } from './pg-context.js';
 
 export async function mintChallenge(
@@ -16,7 +16,7 @@ export async function mintChallenge(
   input: MintChallengeInput,
   random: (size: number) => Uint8Array,
 ): Promise<MintedChallenge> {
-  const password = input.password ?? Buffer.from(random(24)).toString('base64url');
+  const password = input.password ?? newChallengePassword(random);
   await ctx.db.query(
     `INSERT INTO ${ctx.s}.challenges (hash, profile, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
     [hashChallenge(password), input.profile ?? null, ctx.now(), input.expiresAt],

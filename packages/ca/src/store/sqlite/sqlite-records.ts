@@ -8,7 +8,7 @@ import type {
   MintChallengeInput,
   MintedChallenge,
 } from '../types.js';
-import { hashChallenge, toBuffer } from '../validate.js';
+import { hashChallenge, newChallengePassword, toBuffer } from '../validate.js';
 import type { SqliteContext } from './sqlite-db.js';
 
 export function mintChallenge(
@@ -16,7 +16,7 @@ export function mintChallenge(
   input: MintChallengeInput,
   random: (size: number) => Uint8Array,
 ): MintedChallenge {
-  const password = input.password ?? Buffer.from(random(24)).toString('base64url');
+  const password = input.password ?? newChallengePassword(random);
   const now = ctx.now().getTime();
   ctx.db.write(() =>
     ctx.db
