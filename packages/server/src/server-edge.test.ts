@@ -154,6 +154,13 @@ describe('server HTTP edge (fake backend)', () => {
     assert.equal(r2.status, 431);
   });
 
+  it('ok/trailing-and-duplicate-slashes', async () => {
+    for (const p of ['/scep/', '/scep//pkiclient.exe', '/scep/ra/']) {
+      const r = await fetch(`${base}${p}?operation=GetCACaps`);
+      assert.equal(r.status, 200, p);
+    }
+  });
+
   it('fail/unknown-path-404', async () => {
     const r = await fetch(`${base}/scep/nope/pkiclient.exe?operation=GetCACaps`);
     assert.equal(r.status, 404);

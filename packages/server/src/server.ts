@@ -143,6 +143,8 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     bodyLimit: limits.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
+    // `https://host/scep/` configured with a trailing slash: Windows then asks for `/scep//pkiclient.exe`.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     forceCloseConnections: 'idle',
     serverFactory: createHttpServer(limits, options.tls),
   });
