@@ -145,6 +145,7 @@ export function openEnvelopedData(
         ? fromSchema('RSAES-OAEP params', () => new pkijs.RSAESOAEPParams({ schema: alg.algorithmParams }))
         : new pkijs.RSAESOAEPParams();
       const hash = digestByOid(params.hashAlgorithm.algorithmId);
+      checkOaepParams(params, hash, alg.algorithmParams);
       try {
         key = asBuffer(match.d.decryptOaep(encryptedKey, hash));
       } catch (e) {
@@ -157,6 +158,38 @@ export function openEnvelopedData(
     return { content, cipher, keyTransport, recipient: match.d };
   }
   throw new ScepError('noRecipient', 'the message is not encrypted to any of our certificates');
+}
+
+/**
+ * Node.js decrypts RSAES-OAEP with one hash for OAEP and MGF1 and no label (RFC 8017 §A.2.1 defaults): refuse any
+ * other parameters as an unsupported algorithm rather than let them fail as a decryption error.
+ */
+function checkOaepParams(params: pkijs.RSAESOAEPParams, hash: DigestName, raw: unknown): void {
+  const mgf = params.maskGenAlgorithm;
+  if (mgf.algorithmId !== OID.mgf1) {
+    throw new ScepError(
+      'unsupportedAlgorithm',
+      `RSAES-OAEP mask generation ${mgf.algorithmId} is not supported`,
+    );
+  }
+  const mgfHash =
+    mgf.algorithmParams instanceof pkijs.AlgorithmIdentifier
+      ? mgf.algorithmParams
+      : fromSchema('MGF1 params', () => new pkijs.AlgorithmIdentifier({ schema: mgf.algorithmParams }));
+  if (digestByOid(mgfHash.algorithmId) !== hash) {
+    throw new ScepError(
+      'unsupportedAlgorithm',
+      'RSAES-OAEP with an MGF1 hash other than its OAEP hash is not supported',
+    );
+  }
+  // Only an explicit pSourceAlgorithm [2] counts: pkijs's default for an absent one is not an empty label.
+  const explicitPSource =
+    raw instanceof asn1js.Sequence &&
+    raw.valueBlock.value.some((el) => el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 2);
+  const label: unknown = params.pSourceAlgorithm.algorithmParams;
+  if (explicitPSource && label instanceof asn1js.OctetString && label.valueBlock.valueHexView.length > 0) {
+    throw new ScepError('unsupportedAlgorithm', 'RSAES-OAEP with a label is not supported');
+  }
 }
 
 function decryptPkcs1(d: ScepDecrypter, encryptedKey: Uint8Array, keyLength: number): Buffer {

@@ -592,7 +592,7 @@ describe('property: only ScepError or success, for random and mutated input', ()
     );
   });
 
-  it('ok/mutated-envelopes-re-signed-reach-decryption (50 runs)', async () => {
+  it('ok/mutated-envelopes-re-signed-reach-decryption (30 runs)', async () => {
     const envelopes = requests.map((r) => decodePkiMessage(r).envelope!);
     await fc.assert(
       fc.asyncProperty(mutatedArb(envelopes, 2), async (env) => {
@@ -602,11 +602,11 @@ describe('property: only ScepError or success, for random and mutated input', ()
         if (env.length > 0) assert.equal(r, 'ok'); // the signature itself is good
         if (msg) fuzzOpen(msg, decrypters);
       }),
-      { numRuns: 50 },
+      { numRuns: 30 },
     );
   });
 
-  it('ok/mutated-inner-content-encrypted-correctly (50 runs)', async () => {
+  it('ok/mutated-inner-content-encrypted-correctly (30 runs)', async () => {
     const inner = [pki.csr, buildCertsOnly([pki.ca.cert], [pki.crl])];
     await fc.assert(
       fc.asyncProperty(mutatedArb(inner, 3), async (body) => {
@@ -615,7 +615,7 @@ describe('property: only ScepError or success, for random and mutated input', ()
         fuzzOpen(msg, [pki.ra.decrypter!]);
         onlyScepErrors('parseCertsOnly', () => parseCertsOnly(body));
       }),
-      { numRuns: 50 },
+      { numRuns: 30 },
     );
   });
 

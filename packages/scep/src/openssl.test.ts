@@ -248,6 +248,28 @@ describe('we read what openssl cms builds', () => {
     });
   }
 
+  const oaepRefused: [string, string[]][] = [
+    ['mgf1-sha1-with-oaep-sha256', ['-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha1']],
+    ['oaep-label', ['-keyopt', 'rsa_oaep_label:0102']],
+  ];
+  for (const [name, keyopts] of oaepRefused) {
+    it(`fail/cms-encrypt-${name} -> unsupportedAlgorithm`, () => {
+      const args = ['cms', '-encrypt', '-binary', '-outform', 'DER', '-in', file(pki.csr), '-aes128'];
+      const der = openssl([
+        ...args,
+        '-recip',
+        pki.ra.certPem,
+        '-keyopt',
+        'rsa_padding_mode:oaep',
+        ...keyopts,
+      ]);
+      assert.throws(
+        () => openEnvelopedData(der, [pki.ra.decrypter!]),
+        (e: unknown) => e instanceof ScepError && e.code === 'unsupportedAlgorithm',
+      );
+    });
+  }
+
   it('ok/cms-encrypt-to-two-recipients', () => {
     const der = openssl([
       'cms',
