@@ -5,6 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import {
   CONTENT_CIPHERS,
   FAIL_INFOS,
@@ -13,6 +15,7 @@ import {
   buildPkiRequest,
   decodeCertRep,
   decodePkiMessage,
+  keyObjectSigner,
   openEnvelopedData,
   openScepRequest,
   parseCertsOnly,
@@ -486,6 +489,49 @@ describe('round trip: CertRep, server -> client', () => {
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.otherCa.signer });
     assert.throws(
       () => decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ca.cert, pki.ra.cert] }),
+      isScepError('noSignerCertificate'),
+    );
+  });
+
+  it('ok/trustedSigners-supplies-a-signer-certificate-the-reply-omits', async () => {
+    const { built, req } = await request();
+    const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer });
+    const ci = new pkijs.ContentInfo({ schema: asn1js.fromBER(rep).result });
+    const sd = new pkijs.SignedData({ schema: ci.content });
+    sd.certificates = undefined;
+    const bare = new Uint8Array(
+      new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema() }).toSchema().toBER(),
+    );
+    assert.throws(
+      () => decodeCertRep(bare, { decrypter: dec(pki.client) }),
+      isScepError('noSignerCertificate'),
+    );
+    const out = decodeCertRep(bare, {
+      decrypter: dec(pki.client),
+      trustedSigners: [pki.ra.cert],
+      expect: expectOf(built),
+    });
+    assert.equal(out.status, 'PENDING');
+    sameBytes(out.message.signerCertificate, pki.ra.cert);
+  });
+
+  it('fail/trustedSigners-refuses-a-look-alike-RA-certificate -> noSignerCertificate', async () => {
+    // Same issuer and serial as the RA's certificate, another key: the reply verifies against the certificate it
+    // carries, but that certificate is not the trusted one.
+    const ra = new pkijs.Certificate({ schema: asn1js.fromBER(pki.ra.cert).result });
+    ra.subjectPublicKeyInfo = new pkijs.Certificate({
+      schema: asn1js.fromBER(pki.otherCa.cert).result,
+    }).subjectPublicKeyInfo;
+    const lookAlike = new Uint8Array(ra.toSchema(true).toBER());
+    const { req } = await request();
+    const rep = await buildCertRep({
+      request: req.message,
+      status: 'PENDING',
+      signer: keyObjectSigner(lookAlike, pki.otherCa.key),
+    });
+    sameBytes(decodePkiMessage(rep).signerCertificate, lookAlike); // a valid signature by its own lights
+    assert.throws(
+      () => decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ra.cert] }),
       isScepError('noSignerCertificate'),
     );
   });
