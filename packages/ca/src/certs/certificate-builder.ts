@@ -51,13 +51,16 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   return new Uint8Array(cert.toSchema(false).toBER());
 }
 
-/** A pkijs Name that re-encodes to exactly these bytes. */
+/**
+ * A pkijs Name that encodes to exactly these bytes: pkijs re-emits `valueBeforeDecode` verbatim, so the DER is
+ * only checked to be one SEQUENCE here, not decoded into attributes (it comes from a verified CSR or our CA).
+ */
 export function parseName(der: Uint8Array): pkijs.RelativeDistinguishedNames {
-  try {
-    return pkijs.RelativeDistinguishedNames.fromBER(toArrayBuffer(der));
-  } catch (err) {
-    throw new CaError('bad-name', 'invalid Name DER', err);
+  const parsed = asn1js.fromBER(toArrayBuffer(der));
+  if (parsed.offset !== der.byteLength || !(parsed.result instanceof asn1js.Sequence)) {
+    throw new CaError('bad-name', 'invalid Name DER');
   }
+  return new pkijs.RelativeDistinguishedNames({ valueBeforeDecode: toArrayBuffer(der) });
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, whole seconds. */

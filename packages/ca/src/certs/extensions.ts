@@ -43,13 +43,27 @@ function spec(ext: x509.Extension): ExtensionSpec {
   return { oid: ext.type, critical: ext.critical, value: new Uint8Array(ext.value) };
 }
 
+// KU/EKU values repeat across requests (a handful of combinations): encode each combination once.
+const kuCache = new Map<number, ExtensionSpec>();
+const ekuCache = new Map<string, ExtensionSpec>();
+const CACHE_LIMIT = 256;
+
+function remember<K>(cache: Map<K, ExtensionSpec>, key: K, make: () => ExtensionSpec): ExtensionSpec {
+  let hit = cache.get(key);
+  if (!hit) {
+    hit = make();
+    if (cache.size < CACHE_LIMIT) cache.set(key, hit);
+  }
+  return hit;
+}
+
 export function keyUsageExtension(usages: readonly KeyUsageName[]): ExtensionSpec {
   const flags = usages.reduce((acc, u) => acc | KEY_USAGE_FLAGS[u], 0);
-  return spec(new x509.KeyUsagesExtension(flags, true));
+  return remember(kuCache, flags, () => spec(new x509.KeyUsagesExtension(flags, true)));
 }
 
 export function extKeyUsageExtension(oids: readonly string[]): ExtensionSpec {
-  return spec(new x509.ExtendedKeyUsageExtension([...oids], false));
+  return remember(ekuCache, oids.join(' '), () => spec(new x509.ExtendedKeyUsageExtension([...oids], false)));
 }
 
 export function basicConstraintsExtension(ca: boolean, pathLength?: number): ExtensionSpec {
@@ -62,8 +76,10 @@ export function keyIdentifier(spki: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha1').update(info.subjectPublicKey.valueBlock.valueHexView).digest());
 }
 
+/** SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING), RFC 5280 §4.2.1.2. */
 export function subjectKeyIdentifierExtension(keyId: Uint8Array): ExtensionSpec {
-  return spec(new x509.SubjectKeyIdentifierExtension(toHex(keyId)));
+  const value = new asn1js.OctetString({ valueHex: toArrayBuffer(keyId) }).toBER();
+  return { oid: OID.subjectKeyIdentifier, critical: false, value: new Uint8Array(value) };
 }
 
 export function authorityKeyIdentifierExtension(keyId: Uint8Array): ExtensionSpec {

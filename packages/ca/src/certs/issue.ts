@@ -16,6 +16,18 @@ export interface IssueParams {
   extensions: readonly ExtensionSpec[];
 }
 
+// The CA's AKI extension is the same in every certificate it signs: build it once per CA.
+const akiCache = new WeakMap<CaIdentity, ExtensionSpec>();
+
+function caAki(ca: CaIdentity): ExtensionSpec {
+  let aki = akiCache.get(ca);
+  if (!aki) {
+    aki = authorityKeyIdentifierExtension(ca.keyId);
+    akiCache.set(ca, aki);
+  }
+  return aki;
+}
+
 /** Sign a certificate with the CA: issuer = CA subject bytes, SKI from the subject key, AKI = CA key id. */
 export function signWithCa(ca: CaIdentity, params: IssueParams): Promise<Uint8Array> {
   return buildCertificate(
@@ -29,7 +41,7 @@ export function signWithCa(ca: CaIdentity, params: IssueParams): Promise<Uint8Ar
       extensions: [
         ...params.extensions,
         subjectKeyIdentifierExtension(keyIdentifier(params.spki)),
-        authorityKeyIdentifierExtension(ca.keyId),
+        caAki(ca),
       ],
     },
     ca.signer,

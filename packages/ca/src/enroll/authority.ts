@@ -507,7 +507,7 @@ function challengeRequest(req: EnrollRequest, csr: ParsedCsr): ChallengeRequest 
     ...(req.remoteAddress ? { remoteAddress: req.remoteAddress } : {}),
     csrDer: csr.der,
     challengePassword: csr.challengePassword,
-    subject: nameToString(csr.subject),
+    subject: csr.subjectText,
   };
 }
 

@@ -15,7 +15,6 @@ import {
   type KeyUsageName,
 } from '../certs/extensions.js';
 import { toPkijsExtension } from '../certs/certificate-builder.js';
-import { nameToString } from '../init/names.js';
 import type { CaIdentity } from '../init/ca-identity.js';
 import type { ParsedCsr } from './csr.js';
 import type { IssuanceProfile } from './profile.js';
@@ -88,7 +87,7 @@ export function applyPolicy(input: PolicyInput): IssuanceDecision {
     }
   }
 
-  const subjectText = nameToString(csr.subject);
+  const subjectText = csr.subjectText;
   const emptySubject = subjectText === '';
   if (emptySubject && (sanEntries === null || sanEntries.length === 0)) {
     throw new PolicyError('badRequest', 'the CSR has neither a subject nor subject alternative names');
@@ -106,14 +105,7 @@ export function applyPolicy(input: PolicyInput): IssuanceDecision {
     extensions.push({ oid: OID.subjectAltName, critical: emptySubject, value: encodeSan(sanEntries) });
   }
   if (sidExtension) extensions.push(sidExtension);
-  if (profile.crlDistributionPoints.length > 0) {
-    extensions.push(crlDistributionPointsExtension(profile.crlDistributionPoints));
-  }
-  if (profile.caIssuersUrls.length > 0 || profile.ocspUrls.length > 0) {
-    extensions.push(
-      authorityInfoAccessExtension({ caIssuers: profile.caIssuersUrls, ocsp: profile.ocspUrls }),
-    );
-  }
+  extensions.push(...locationExtensions(profile));
 
   const nowMs = input.now.getTime();
   const days = Math.min(input.validityDays ?? profile.validityDays, profile.maxValidityDays);
@@ -128,6 +120,25 @@ export function applyPolicy(input: PolicyInput): IssuanceDecision {
     extensions,
     sans: (sanEntries ?? []).map(sanToStoreString).filter((s): s is string => s !== null),
   };
+}
+
+// CDP and AIA depend on the profile only: encode them once per profile object.
+const locationCache = new WeakMap<IssuanceProfile, readonly ExtensionSpec[]>();
+
+function locationExtensions(profile: IssuanceProfile): readonly ExtensionSpec[] {
+  let exts = locationCache.get(profile);
+  if (!exts) {
+    const list: ExtensionSpec[] = [];
+    if (profile.crlDistributionPoints.length > 0) {
+      list.push(crlDistributionPointsExtension(profile.crlDistributionPoints));
+    }
+    if (profile.caIssuersUrls.length > 0 || profile.ocspUrls.length > 0) {
+      list.push(authorityInfoAccessExtension({ caIssuers: profile.caIssuersUrls, ocsp: profile.ocspUrls }));
+    }
+    exts = list;
+    locationCache.set(profile, exts);
+  }
+  return exts;
 }
 
 function checkKey(csr: ParsedCsr, profile: IssuanceProfile): void {

@@ -5,6 +5,7 @@ import { toArrayBuffer } from '../bytes.js';
 import { PolicyError } from '../errors.js';
 import { OID } from '../oids.js';
 import type { ExtensionSpec } from '../certs/certificate-builder.js';
+import { nameToString } from '../init/names.js';
 
 /** The public key of a CSR, as policy sees it. */
 export type CsrPublicKey =
@@ -15,6 +16,8 @@ export interface ParsedCsr {
   der: Uint8Array;
   /** Subject Name DER as requested (RDN order and string types untouched). */
   subject: Uint8Array;
+  /** The subject in RFC 4514 form (empty string for an empty subject). */
+  subjectText: string;
   /** SubjectPublicKeyInfo DER. */
   spki: Uint8Array;
   publicKey: CsrPublicKey;
@@ -59,9 +62,11 @@ export function parseCsr(der: Uint8Array): ParsedCsr {
   }
   verifySignature(req, key);
   const attributes = req.attributes ?? [];
+  const subject = new Uint8Array(req.subject.toSchema().toBER());
   return {
     der,
-    subject: new Uint8Array(req.subject.toSchema().toBER()),
+    subject,
+    subjectText: nameToString(subject),
     spki,
     publicKey: describeKey(key),
     challengePassword: readChallenge(attributes),
