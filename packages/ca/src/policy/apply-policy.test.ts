@@ -337,3 +337,19 @@ test('csr/challenge-password: long values kept whole; bad signature is badMessag
 test('fail/csr-garbage-is-badRequest', () => {
   assert.throws(() => parseCsr(new Uint8Array([0x30, 0x03, 0x02, 0x01])), isPolicyError('badRequest'));
 });
+
+test('ok/keyUsage-not-honoured: the profile default replaces the requested one', async () => {
+  const d = await decide(
+    { kind: 'rsa2048', extensions: [keyUsage(x509.KeyUsageFlags.dataEncipherment)] },
+    { honour: { keyUsage: false }, defaultKeyUsage: { rsa: ['digitalSignature'] } },
+  );
+  const cert = await issue(d);
+  assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages, x509.KeyUsageFlags.digitalSignature);
+});
+
+test('fail/duplicate-extension-in-csr', async () => {
+  await assert.rejects(
+    decide({ extensions: [eku([OID.clientAuth]), eku([OID.serverAuth])] }),
+    isPolicyError('badRequest', /duplicate extension/),
+  );
+});
