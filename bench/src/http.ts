@@ -1,0 +1,44 @@
+import { request } from 'node:http';
+import type { Agent } from 'node:http';
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+/** One HTTP exchange over `agent` (keep-alive), bounded by `timeoutMs`. */
+export function httpExchange(
+  agent: Agent,
+  url: URL,
+  method: 'GET' | 'POST',
+  body: Uint8Array | undefined,
+  timeoutMs: number,
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        agent,
+        method,
+        timeout: timeoutMs,
+        headers: body ? { 'content-type': 'application/x-pki-message', 'content-length': body.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

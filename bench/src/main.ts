@@ -1,0 +1,156 @@
+/*
+ * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver, the RSA ceiling, and growth
+ * with the number of stored certificates. Prints Markdown tables; writes bench/results/<time>.json.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Args } from './args.js';
+import { keyPool, runSeries } from './load-generator.js';
+import type { PointResult } from './load-generator.js';
+import { prefillPostgres, prefillSqlite } from './prefill.js';
+import { ceilingTable, growthTable, throughputTable } from './report.js';
+import type { GrowthPoint } from './report.js';
+import { REPO, runMicromdm, rsaSignsPerSecond, startScepkit } from './servers.js';
+
+const args = new Args(process.argv.slice(2));
+const quick = args.flag('quick');
+const count = args.number('count', quick ? 150 : 2000);
+const growthCount = args.number('growth-count', quick ? 150 : 2000);
+const concurrencies = args.numbers('concurrency', [1, 2, 8, 32]);
+const growthConcurrencies = args.numbers('growth-concurrency', [1, 8]);
+const growthSizes = args.numbers('growth', [0, 10_000, 100_000]);
+if (growthSizes[0] !== 0) throw new Error('--growth must start with 0');
+const maxSeconds = args.number('max-seconds', quick ? 60 : 300);
+const warmup = args.number('warmup', quick ? 10 : 50);
+const keys = args.number('keys', 64);
+const only = args.string('only', 'all');
+const pgUrl = args.string('postgres-url', 'postgres://scepkit:scepkit@127.0.0.1:5432/scepkit_test');
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'scepkit-bench-'));
+const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+const cores = availableParallelism();
+const started = new Date();
+log(
+  `work dir ${work}; ${cores} cores, ${cpuModel}; load avg ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+const pool = await keyPool(keys);
+const want = (part: string) => only === 'all' || only.split(',').includes(part);
+
+let ceiling: { signsPerSecond: number; line: string } | undefined;
+if (want('ceiling')) {
+  ceiling = rsaSignsPerSecond();
+  log(`openssl speed: ${ceiling.line}`);
+}
+
+async function scepkitSeries(
+  dataDir: string,
+  concs: readonly number[],
+  n: number,
+  label: string,
+  store?: Record<string, unknown>,
+) {
+  const s = await startScepkit(dataDir, store);
+  try {
+    return await runSeries({
+      server: 'scepkit',
+      url: s.url,
+      pid: s.pid,
+      challenge: s.challenge,
+      concurrencies: concs,
+      count: n,
+      maxSeconds,
+      warmup,
+      pool,
+      label,
+      log,
+    });
+  } finally {
+    await s.stop();
+  }
+}
+
+let scepkit: PointResult[] = [];
+if (want('scepkit')) scepkit = await scepkitSeries(join(work, 'scepkit'), concurrencies, count, '');
+
+let micromdm: PointResult[] = [];
+if (want('micromdm')) {
+  micromdm = runMicromdm({
+    dir: join(work, 'micromdm'),
+    concurrencies,
+    count,
+    maxSeconds,
+    warmup,
+    keys,
+    timeoutSeconds: maxSeconds * concurrencies.length + 600,
+  });
+}
+
+const growth: GrowthPoint[] = [];
+async function growthSeries(
+  store: string,
+  fill: (template: Uint8Array, n: number) => Promise<number>,
+  config?: Record<string, unknown>,
+) {
+  const dir = join(work, `growth-${store}`);
+  let stored = 0;
+  for (const size of growthSizes) {
+    let fillSeconds = 0;
+    if (size > stored) {
+      // The CA exists once the first point (0 stored) has run `serve --init`.
+      const template = new Uint8Array(new X509Certificate(readFileSync(join(dir, 'ca', 'ca.cert.pem'))).raw);
+      fillSeconds = await fill(template, size - stored);
+      log(`${store}: filled ${size - stored} rows in ${fillSeconds.toFixed(1)} s`);
+    }
+    const results = await scepkitSeries(dir, growthConcurrencies, growthCount, `${store}@${size}`, config);
+    for (const result of results) growth.push({ store, stored: size, fillSeconds, result });
+    stored = size + results.reduce((a, r) => a + r.sent, warmup);
+  }
+}
+if (want('sqlite')) {
+  await growthSeries('sqlite', (template, n) =>
+    prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
+  );
+}
+if (args.flag('postgres')) {
+  const schema = `bench_${Date.now().toString(36)}`;
+  const config = { type: 'postgres', url: pgUrl, schema };
+  await growthSeries('postgres', (template, n) => prefillPostgres(pgUrl, schema, template, n), config);
+}
+
+const out = {
+  started: started.toISOString(),
+  finished: new Date().toISOString(),
+  argv: process.argv.slice(2),
+  machine: { cores, cpuModel, loadAvgAtEnd: loadavg() },
+  ceiling,
+  scepkit,
+  micromdm,
+  growth,
+};
+mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+const file = join(REPO, 'bench', 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(out, null, 2));
+
+const lines = [
+  `# scepkit bench ${quick ? '(quick) ' : ''}${started.toISOString()}`,
+  `${cores} cores, ${cpuModel}; load average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+  ceiling ? `openssl speed -seconds 3 rsa2048: ${ceiling.line}` : '',
+  '',
+  scepkit.length || micromdm.length ? throughputTable(scepkit, micromdm) : '',
+  '',
+  ceiling && scepkit.length ? ceilingTable(ceiling.signsPerSecond, cores, scepkit) : '',
+  '',
+  growth.length ? growthTable(growth) : '',
+  '',
+  `results: ${file}`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+rmSync(work, { recursive: true, force: true });

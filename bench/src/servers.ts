@@ -1,0 +1,133 @@
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PointResult } from './load-generator.js';
+
+export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const SCEPKIT_MAIN = join(REPO, 'packages', 'cli', 'dist', 'main.js');
+const LOAD_MAIN = join(REPO, 'bench', 'dist', 'load.js');
+
+export interface RunningScepkit {
+  url: string;
+  pid: number;
+  challenge: string;
+  stop(): Promise<void>;
+}
+
+/** `scepkit serve --init` on 127.0.0.1 (port chosen by the OS), RSA-2048 CA, static challenge, no rate limit. */
+export async function startScepkit(
+  dataDir: string,
+  store?: Record<string, unknown>,
+): Promise<RunningScepkit> {
+  mkdirSync(dataDir, { recursive: true });
+  const config = {
+    dataDir: '.',
+    server: { rateLimitPerMinute: 100_000_000 },
+    endpoints: [{ path: '/scep', challenge: { type: 'static' } }],
+    ...(store ? { store } : {}),
+  };
+  writeFileSync(join(dataDir, 'scepkit.json'), JSON.stringify(config, null, 2));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean), SCEPKIT_MAIN].concat([
+      '-c',
+      join(dataDir, 'scepkit.json'),
+      'serve',
+      '--init',
+    ]),
+    {
+      cwd: dataDir,
+      env: {
+        ...process.env,
+        SCEPKIT_DATA_DIR: dataDir,
+        SCEPKIT_PORT: '0',
+        SCEPKIT_HOST: '127.0.0.1',
+        SCEPKIT_CA_KEY_TYPE: 'rsa-2048',
+        SCEPKIT_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`scepkit did not start:\n${out}`)), 120_000);
+    child.stdout?.on('data', () => {
+      const m = /SCEP URL: (\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`scepkit exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    challenge: readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim(),
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * The micromdm leg: `scepserver` has no bind-address flag, so it runs in a private network namespace with
+ * only loopback, and the load generator runs there too. Bounded by `timeoutSeconds`.
+ */
+export function runMicromdm(o: {
+  dir: string;
+  concurrencies: readonly number[];
+  count: number;
+  maxSeconds: number;
+  warmup: number;
+  keys: number;
+  timeoutSeconds: number;
+}): PointResult[] {
+  mkdirSync(o.dir, { recursive: true });
+  const results = join(o.dir, 'results.json');
+  const script = `
+    set -e
+    cd '${o.dir}'
+    ip link set lo up
+    scepserver ca -init -depot depot -keySize 2048 >/dev/null 2>&1
+    scepserver -depot depot -port 18080 -challenge bench-secret -allowrenew 0 > server.log 2>&1 &
+    pid=$!
+    trap 'kill $pid 2>/dev/null || true' EXIT
+    for i in $(seq 1 100); do
+      if node -e "require('net').connect(18080,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"; then break; fi
+      sleep 0.1
+    done
+    node '${LOAD_MAIN}' --server micromdm --url http://127.0.0.1:18080/scep --pid $pid \\
+      --challenge bench-secret --concurrency ${o.concurrencies.join(',')} --count ${o.count} \\
+      --max-seconds ${o.maxSeconds} --warmup ${o.warmup} --keys ${o.keys} --out '${results}'
+  `;
+  const r = spawnSync('unshare', ['--net', 'bash', '-c', script], {
+    encoding: 'utf8',
+    timeout: o.timeoutSeconds * 1000,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`micromdm leg failed (status ${r.status}, ${r.error?.message ?? ''})`);
+  return JSON.parse(readFileSync(results, 'utf8')) as PointResult[];
+}
+
+/** `openssl speed -seconds 3 rsa2048`: RSA-2048 private (sign) operations per second on one core. */
+export function rsaSignsPerSecond(): { signsPerSecond: number; line: string } {
+  const r = spawnSync('openssl', ['speed', '-seconds', '3', 'rsa2048'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const line = /^rsa\s+2048 bits.*$/m.exec(r.stdout)?.[0] ?? '';
+  const m = /^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/.exec(line);
+  if (!m?.[1]) throw new Error(`cannot parse openssl speed output:\n${r.stdout}\n${r.stderr}`);
+  return { signsPerSecond: Number(m[1]), line: line.replace(/\s+/g, ' ') };
+}
