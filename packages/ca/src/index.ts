@@ -76,6 +76,28 @@ export { StaticChallengeVerifier } from './challenge/static-verifier.js';
 export type { StaticChallengeOptions } from './challenge/static-verifier.js';
 export { OtpChallengeVerifier } from './challenge/otp-verifier.js';
 
+// Intune (verifier, outbox and revocation workers)
+export {
+  IntuneChallengeVerifier,
+  OUTBOX_KIND_FAILURE,
+  failureNotification,
+} from './intune/intune-verifier.js';
+export type {
+  FailureOutboxPayload,
+  IntuneChallengeVerifierOptions,
+  IntuneValidatorLike,
+} from './intune/intune-verifier.js';
+export { IntuneOutboxWorker, schedule } from './intune/outbox-worker.js';
+export type { IntuneOutboxWorkerOptions, OutboxRunResult } from './intune/outbox-worker.js';
+export { IntuneRevocationWorker, normalizeSerial } from './intune/revocation-worker.js';
+export type {
+  IntuneRevocationWorkerOptions,
+  RevocationClientLike,
+  RevocationRunResult,
+} from './intune/revocation-worker.js';
+export { INTUNE_HRESULTS, MAX_ERROR_DESCRIPTION, hresultHex } from './intune/hresult.js';
+export { describeIntuneError } from './intune/describe-error.js';
+
 // Enrollment
 export { Authority, HRESULT_E_FAIL } from './enroll/authority.js';
 export type { AuthorityOptions } from './enroll/authority.js';
@@ -158,3 +180,5 @@ export {
 
 /** Package name, for diagnostics. */
 export const PACKAGE_NAME = '@scepkit/ca';
+export { issueTlsServerCertificate } from './init/tls-server.js';
+export type { TlsServerOptions } from './init/tls-server.js';

@@ -5,6 +5,7 @@ import { registerInit } from './commands/init-command.js';
 import { registerServe } from './commands/serve-command.js';
 import { registerAdmin } from './commands/admin-commands.js';
 import { CliError } from './errors.js';
+import { registerDoctor } from './intune/doctor-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerAdmin(program);
   registerEnroll(program);
+  registerDoctor(program);
   return program;
 }
 

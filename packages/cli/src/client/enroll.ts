@@ -30,6 +30,11 @@ export interface EnrollOptions {
   caFingerprint?: string;
   /** PEM of extra CAs to trust for HTTPS. */
   tlsCa?: string;
+  /**
+   * Send this prebuilt PKCS#10 (DER) and its key instead of making them (e.g. the exact CSR an Intune device
+   * builds); `subject`, `challenge`, SANs and `keySize` are then ignored.
+   */
+  csr?: { der: Uint8Array; privateKey: KeyObject };
   /** Renew: the current certificate and key sign a RenewalReq. */
   renew?: { certificate: Uint8Array; key: KeyObject };
   /** Force PKIOperation by GET even when the server offers POST. */
@@ -90,7 +95,9 @@ export async function enroll(o: EnrollOptions): Promise<EnrollResult> {
   }
   if (o.renew && !caps.has('Renewal')) throw new CliError('enroll', 'the server does not offer Renewal');
 
-  const { csr, privateKey } = await makeKeyAndCsr(o);
+  const { csr, privateKey } = o.csr
+    ? { csr: o.csr.der, privateKey: o.csr.privateKey }
+    : await makeKeyAndCsr(o);
   const messageType = o.renew ? 'RenewalReq' : 'PKCSReq';
   const signerCert = o.renew
     ? o.renew.certificate

@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { authorityBackend, createScepServer } from '@scepkit/server';
 import type { ScepEndpointOptions } from '@scepkit/server';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
-import { CliError } from '../errors.js';
 import { dataDirLayout } from '../setup/data-dir.js';
 import { initDataDir } from '../setup/init.js';
 import { openRuntime } from '../setup/runtime.js';
+import { formatDoctor, runDoctor, type DoctorReport } from '../intune/doctor.js';
+import { startIntuneWorkers } from '../intune/workers.js';
+import { tlsMaterial } from '../setup/tls.js';
 
 export interface ServeOptions {
   /** Create the data directory on first run (what `npm start` does). */
   init?: boolean;
   /** Write the banner here (default stdout). */
   out?: NodeJS.WritableStream;
+  /** Environment (secrets: SCEPKIT_*); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts the SCEP service from a loaded config; resolves when it listens. */
@@ -28,14 +31,12 @@ export async function serve(config: Config, o: ServeOptions = {}) {
       for (const n of r.notes) out.write(`note: ${n}\n`);
     }
   }
-  const rt = await openRuntime(config);
   const logger = pino({ level: config.log.level, base: undefined });
-  const tls =
-    config.server.tls.enabled && config.server.tls.certFile && config.server.tls.keyFile
-      ? { cert: await readFile(config.server.tls.certFile), key: await readFile(config.server.tls.keyFile) }
-      : undefined;
-  if (config.server.tls.enabled && !tls)
-    throw new CliError('config', 'server.tls needs certFile and keyFile');
+  const caLogger = {
+    warn: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message),
+  };
+  const rt = await openRuntime(config, o.env ?? process.env, { logger: caLogger });
+  const tls = config.server.tls.enabled ? await tlsMaterial(config, rt) : undefined;
   const backend = authorityBackend({ authority: rt.authority, crl: rt.crl, ocsp: rt.ocsp, store: rt.store });
   const endpoints: ScepEndpointOptions[] = [...rt.endpoints].map(([name, e]) => ({
     path: e.path,
@@ -55,6 +56,24 @@ export async function serve(config: Config, o: ServeOptions = {}) {
   const stopCrl = rt.crl.schedule(60_000, (err) => logger.error({ err }, 'CRL refresh failed'));
   await rt.crl.current();
   const url = await server.listen({ host: config.server.host, port: config.server.port });
+  const workers = startIntuneWorkers(rt, caLogger);
+  // Intune doctor at start-up: non-fatal, published on /healthz; the server already answers meanwhile.
+  let doctor: Promise<DoctorReport | undefined> = Promise.resolve(undefined);
+  if (rt.intune && config.intune?.doctorAtStartup) {
+    const { client, validator } = rt.intune;
+    doctor = runDoctor(client, validator).then(
+      (report) => {
+        server.setDoctorResult(report);
+        const log = report.ok ? logger.info.bind(logger) : logger.warn.bind(logger);
+        log({ op: 'doctor', ok: report.ok }, formatDoctor(report));
+        return report;
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'Intune doctor failed');
+        return undefined;
+      },
+    );
+  }
   const fp = createHash('sha256').update(rt.ca.certificateDer).digest('hex');
   const l = dataDirLayout(config.dataDir);
   const first = [...rt.endpoints.values()][0]!;
@@ -76,10 +95,12 @@ export async function serve(config: Config, o: ServeOptions = {}) {
   );
   const close = async () => {
     stopCrl();
+    await doctor;
+    await workers?.stop();
     await server.close();
     await rt.close();
   };
-  return { url, server, runtime: rt, close };
+  return { url, server, runtime: rt, intuneWorkers: workers, doctor, close };
 }
 
 export function registerServe(program: Command): void {

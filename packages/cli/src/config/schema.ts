@@ -52,8 +52,29 @@ export const IntuneSchema = z
     graphUrl: z.string().url().optional(),
     intuneResourceUrl: z.string().url().optional(),
     providerNameAndVersion: z.string().default('scepkit/0.1.0'),
+    /** Extra CA certificate(s) (PEM) to trust for HTTPS to Entra/Graph/Intune (e.g. the emulator's). */
+    tlsCaFile: z.string().optional(),
+    /** Per-request timeout to Entra/Graph/Intune. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Sent as `caConfiguration` in success notifications (Intune returns it in revocation requests). */
+    caConfiguration: z.string().optional(),
+    /** Poll Intune's revocation queue (0 disables). */
+    revocationIntervalSeconds: z.number().min(0).default(300),
+    /** Retry undelivered failure notifications this often. */
+    outboxIntervalSeconds: z.number().positive().default(10),
+    /** Run `doctor` when `serve` starts (non-fatal; published on /healthz). */
+    doctorAtStartup: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (Boolean(c.certificateFile) !== Boolean(c.privateKeyFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.certificateFile ? 'privateKeyFile' : 'certificateFile'],
+        message: 'certificateFile and privateKeyFile go together',
+      });
+    }
+  });
 
 export const ConfigSchema = z
   .object({
@@ -173,3 +194,4 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type EndpointConfig = z.infer<typeof EndpointSchema>;
 export type ProfileConfig = z.infer<typeof ProfileSchema>;
+export type IntuneConfig = z.infer<typeof IntuneSchema>;

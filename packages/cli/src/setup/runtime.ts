@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   Authority,
   CaIdentity,
+  IntuneChallengeVerifier,
   CrlPublisher,
   KeyObjectSigner,
   NoneChallengeVerifier,
@@ -10,13 +11,20 @@ import {
   PostgresStore,
   SqliteStore,
   StaticChallengeVerifier,
+  nameToString,
   readPrivateKeyFile,
 } from '@scepkit/ca';
-import type { CertificateStore, ChallengeVerifier, IssuanceProfileOptions } from '@scepkit/ca';
+import type {
+  AuthorityLogger,
+  CertificateStore,
+  ChallengeVerifier,
+  IssuanceProfileOptions,
+} from '@scepkit/ca';
 import { keyObjectDecrypter, keyObjectSigner } from '@scepkit/scep';
 import type { ScepPkiOptions } from '@scepkit/server';
 import type { Config, EndpointConfig, ProfileConfig } from '../config/schema.js';
 import { CliError } from '../errors.js';
+import { openIntune, type IntuneServices } from '../intune/client.js';
 import { fromPemAll } from '../pem.js';
 import { dataDirLayout } from './data-dir.js';
 import { assertInitialized, keyPassphrase } from './init.js';
@@ -33,6 +41,8 @@ export interface Runtime {
   pki: ScepPkiOptions;
   /** Endpoint name (derived from its path) -> endpoint config. */
   endpoints: Map<string, EndpointConfig>;
+  /** One Intune client per process, when the config has an `intune` section. */
+  intune: IntuneServices | undefined;
   close(): Promise<void>;
 }
 
@@ -75,12 +85,18 @@ export function policyOptions(p: ProfileConfig): IssuanceProfileOptions {
   return o;
 }
 
-async function verifierFor(
-  e: EndpointConfig,
-  config: Config,
-  store: CertificateStore,
-  env: NodeJS.ProcessEnv,
-): Promise<ChallengeVerifier> {
+interface VerifierContext {
+  config: Config;
+  store: CertificateStore;
+  env: NodeJS.ProcessEnv;
+  intune: IntuneServices | undefined;
+  /** Issuer DN (RFC 4514) of the CA. */
+  issuer: string;
+  logger: AuthorityLogger | undefined;
+}
+
+async function verifierFor(e: EndpointConfig, x: VerifierContext): Promise<ChallengeVerifier> {
+  const { config, store, env } = x;
   switch (e.challenge.type) {
     case 'none':
       return new NoneChallengeVerifier();
@@ -97,15 +113,24 @@ async function verifierFor(
       return new StaticChallengeVerifier({ password: s.value });
     }
     case 'intune':
-      throw new CliError(
-        'config',
-        `endpoint ${e.path}: the Intune verifier is not available in this build yet`,
-      );
+      if (!x.intune)
+        throw new CliError('config', `endpoint ${e.path}: an intune challenge needs the "intune" section`);
+      return new IntuneChallengeVerifier({
+        validator: x.intune.validator,
+        store,
+        caConfiguration: config.intune?.caConfiguration ?? `scepkit ${endpointName(e.path)}`,
+        certificateAuthority: x.issuer,
+        ...(x.logger ? { logger: x.logger } : {}),
+      });
   }
 }
 
 /** Opens the store (migrated), imports the keys once, and builds the authority, CRL publisher and OCSP responder. */
-export async function openRuntime(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  o: { logger?: AuthorityLogger } = {},
+): Promise<Runtime> {
   await assertInitialized(config);
   const l = dataDirLayout(config.dataDir);
   const { value: passphrase } = await keyPassphrase(config, env, false);
@@ -151,6 +176,15 @@ export async function openRuntime(config: Config, env: NodeJS.ProcessEnv = proce
         }
       : {}),
   });
+  const intune = config.intune ? await openIntune(config.intune, env) : undefined;
+  const x: VerifierContext = {
+    config,
+    store,
+    env,
+    intune,
+    issuer: nameToString(ca.subjectDer),
+    logger: o.logger,
+  };
   const endpoints = new Map<string, EndpointConfig>();
   const profiles: Record<string, { verifier: ChallengeVerifier; policy: IssuanceProfileOptions }> = {};
   for (const e of config.endpoints) {
@@ -158,11 +192,11 @@ export async function openRuntime(config: Config, env: NodeJS.ProcessEnv = proce
     if (endpoints.has(name)) throw new CliError('config', `two endpoints map to the name ${name}`);
     endpoints.set(name, e);
     profiles[name] = {
-      verifier: await verifierFor(e, config, store, env),
+      verifier: await verifierFor(e, x),
       policy: policyOptions(config.profiles[e.profile] ?? {}),
     };
   }
-  const authority = new Authority({ ca, store, profiles, crl });
+  const authority = new Authority({ ca, store, profiles, crl, ...(o.logger ? { logger: o.logger } : {}) });
   return {
     config,
     store,
@@ -172,6 +206,10 @@ export async function openRuntime(config: Config, env: NodeJS.ProcessEnv = proce
     ocsp,
     pki,
     endpoints,
-    close: () => store.close(),
+    intune,
+    close: async () => {
+      await intune?.close();
+      await store.close();
+    },
   };
 }
