@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { encodeTlv, fromSchema, parseDer } from './der.js';
+import { encodeTlv, fromSchema, parseDer, scanOnly } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import { OID } from './oids.js';
@@ -12,10 +12,13 @@ const CONTEXT_0 = 0xa0;
 const CONTEXT_1 = 0xa1;
 const oidDer = (oid: string) => new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER());
 
-/** Checks that `der` is one complete SEQUENCE (a certificate or CRL) and returns it unchanged. */
+/**
+ * Checks that `der` is one complete SEQUENCE (a certificate or CRL) and returns it unchanged. Only its framing is
+ * checked (no element budget): a CRL can be large, and it is our own input.
+ */
 function element(der: Uint8Array, what: string): Uint8Array {
-  const asn = parseDer(der, what);
-  if (!(asn instanceof asn1js.Sequence)) throw new ScepError('badArgument', `${what} is not a SEQUENCE`);
+  scanOnly(der, what);
+  if (der[0] !== 0x30) throw new ScepError('badArgument', `${what} is not a SEQUENCE`);
   return der;
 }
 

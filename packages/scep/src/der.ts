@@ -69,6 +69,21 @@ function scanElement(
   return contentEnd;
 }
 
+/**
+ * Checks that `bytes` is exactly one well-formed BER element within `maxDepth`, without an element budget and without
+ * asn1js: for our own inputs (a CRL to send can have any number of entries).
+ */
+export function scanOnly(bytes: Uint8Array, what: string, maxDepth = DEFAULT_DER_LIMITS.maxDepth): void {
+  try {
+    if (bytes.length === 0) throw new ScepError('malformed', 'empty input');
+    const end = scanElement(bytes, 0, bytes.length, 0, maxDepth, { nodes: Infinity });
+    if (end !== bytes.length) throw new ScepError('malformed', 'trailing bytes after the ASN.1 element');
+  } catch (e) {
+    if (e instanceof ScepError) throw new ScepError(e.code, `${what}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Checks bounds, then parses one complete BER/DER element with asn1js. Trailing bytes are an error. */
 export function parseDer(
   bytes: Uint8Array,
@@ -92,7 +107,9 @@ export function parseDer(
   // No speculative parsing of OCTET/BIT STRING contents: it doubles the work and bypasses the pre-scan above.
   let parsed: ReturnType<typeof asn1js.fromBER>;
   try {
-    parsed = asn1js.fromBER(bytes, { parseEmbedded: false });
+    // The pre-scan enforced our element budget; asn1js's own default (10,000) must not undercut a raised one.
+    const maxNodes = (limits.maxNodes ?? DEFAULT_DER_LIMITS.maxNodes ?? 4000) + 1;
+    parsed = asn1js.fromBER(bytes, { parseEmbedded: false, maxNodes, maxContentLength: limits.maxBytes });
   } catch (e) {
     // asn1js throws (rather than reporting) on some contents, e.g. a GeneralizedTime that is not a time.
     throw new ScepError('malformed', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

@@ -9,6 +9,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
   CONTENT_CIPHERS,
+  DEFAULT_DER_LIMITS,
   FAIL_INFOS,
   ScepError,
   buildCertRep,
@@ -32,6 +33,7 @@ import type {
   ScepErrorCode,
 } from './index.js';
 import { makeTestPki } from './testing/pki.js';
+import { tlv } from './testing/ber.js';
 import type { TestIdentity, TestPki } from './testing/pki.js';
 
 let pki: TestPki;
@@ -397,6 +399,37 @@ describe('round trip: CertRep, server -> client', () => {
     assert.equal(out.status, 'SUCCESS');
     sameBytes(out.certificates, []);
     sameBytes(out.crls, [pki.crl]);
+  });
+
+  it('ok/SUCCESS-with-a-large-CRL (more elements than the default budget; the client raises its limits)', async () => {
+    const { built, req } = await request('GetCRL');
+    // A CRL-shaped SEQUENCE with 3,000 entries: about 9,000 ASN.1 elements.
+    const entry = (i: number) =>
+      tlv(
+        0x30,
+        tlv(0x02, Uint8Array.of(i >> 8, i & 0xff)),
+        tlv(0x17, new TextEncoder().encode('260101000000Z')),
+      );
+    const entries = Array.from({ length: 3000 }, (_, i) => entry(i + 1));
+    const bigCrl = tlv(
+      0x30,
+      tlv(0x30, tlv(0x30, ...entries)),
+      tlv(0x30, tlv(0x05)),
+      tlv(0x03, Uint8Array.of(0)),
+    );
+    const rep = await buildCertRep({
+      request: req.message,
+      status: 'SUCCESS',
+      crls: [bigCrl],
+      signer: pki.ra.signer,
+    });
+    assert.throws(() => decodeCertRep(rep, { decrypter: dec(pki.client) }), isScepError('limitExceeded'));
+    const out = decodeCertRep(rep, {
+      decrypter: dec(pki.client),
+      expect: expectOf(built),
+      limits: { ...DEFAULT_DER_LIMITS, maxNodes: 20_000 },
+    });
+    sameBytes(out.crls, [bigCrl]);
   });
 
   it('ok/SUCCESS-inner-is-certs-only-SignedData', async () => {
