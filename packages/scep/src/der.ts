@@ -108,7 +108,8 @@ export function parseDer(
   let parsed: ReturnType<typeof asn1js.fromBER>;
   try {
     // The pre-scan enforced our element budget; asn1js's own default (10,000) must not undercut a raised one.
-    const maxNodes = (limits.maxNodes ?? DEFAULT_DER_LIMITS.maxNodes ?? 4000) + 1;
+    // Doubled: asn1js also counts the end-of-contents octets of indefinite lengths.
+    const maxNodes = 2 * (limits.maxNodes ?? DEFAULT_DER_LIMITS.maxNodes ?? 4000) + 2;
     parsed = asn1js.fromBER(bytes, { parseEmbedded: false, maxNodes, maxContentLength: limits.maxBytes });
   } catch (e) {
     // asn1js throws (rather than reporting) on some contents, e.g. a GeneralizedTime that is not a time.

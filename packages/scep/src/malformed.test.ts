@@ -510,7 +510,7 @@ describe('signatures and signer certificates', () => {
     assert.equal(decodePkiMessage(await sign(16)).certificates.length, 16);
     const [seventeen, many] = [await sign(17), await sign(200)];
     await rejects(() => decodePkiMessage(seventeen), 'limitExceeded');
-    await rejects(() => decodePkiMessage(many), 'limitExceeded'); // asn1js's node limit, before ours
+    await rejects(() => decodePkiMessage(many), 'limitExceeded'); // the element budget (maxNodes) of the pre-scan
     await rejects(
       () => parseCertsOnly(buildCertsOnly(new Array<Uint8Array>(17).fill(pki.ca.cert))),
       'limitExceeded',
