@@ -69,3 +69,22 @@ export type {
   Tenant,
   User,
 } from './model.js';
+export { SimulatedDevice, createDevice } from './devices/device.js';
+export type {
+  DeviceStep,
+  DeviceStepName,
+  EnrollOptions as DeviceEnrollOptions,
+  EnrollResult as DeviceEnrollResult,
+  InstalledCertificate,
+  RenewResult,
+  SimulatedDeviceOptions,
+} from './devices/device.js';
+export { DeviceError } from './devices/errors.js';
+export type { DeviceErrorCode } from './devices/errors.js';
+export type { HttpExchange } from './devices/http.js';
+export { PLATFORM_BEHAVIOURS } from './devices/platforms.js';
+export type { PlatformBehaviour } from './devices/platforms.js';
+export { appleBer, reencodeBer } from './devices/ber.js';
+export type { BerRule } from './devices/ber.js';
+export { DEMO_PLATFORMS, runDemo } from './devices/demo.js';
+export type { DemoDeviceResult, RunDemoOptions } from './devices/demo.js';
