@@ -66,8 +66,8 @@ before(async () => {
 });
 after(() => pki.cleanup());
 
-/** Asserts `fn` throws a ScepError with `code`, within a time limit well under a second. */
-async function rejects(fn: () => unknown, code: ScepErrorCode, limitMs = 750): Promise<ScepError> {
+/** Asserts `fn` throws a ScepError with `code`, and does not hang (a generous bound: speed is for bench/, not tests). */
+async function rejects(fn: () => unknown, code: ScepErrorCode, limitMs = 5000): Promise<ScepError> {
   const t0 = performance.now();
   let err: unknown;
   try {
