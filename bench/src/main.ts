@@ -26,6 +26,9 @@ const maxSeconds = args.number('max-seconds', quick ? 60 : 300);
 const warmup = args.number('warmup', quick ? 10 : 50);
 const keys = args.number('keys', 64);
 const only = args.string('only', 'all');
+// `FULL` is the product default (an fsync per commit); `NORMAL` shows what the fsyncs cost.
+const sqliteSync = args.string('sqlite-synchronous', 'FULL');
+const sqliteConfig = { type: 'sqlite', synchronous: sqliteSync };
 const pgUrl = args.string('postgres-url', 'postgres://scepkit:scepkit@127.0.0.1:5432/scepkit_test');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -76,7 +79,8 @@ async function scepkitSeries(
 }
 
 let scepkit: PointResult[] = [];
-if (want('scepkit')) scepkit = await scepkitSeries(join(work, 'scepkit'), concurrencies, count, '');
+if (want('scepkit'))
+  scepkit = await scepkitSeries(join(work, 'scepkit'), concurrencies, count, '', sqliteConfig);
 
 let micromdm: PointResult[] = [];
 if (want('micromdm')) {
@@ -113,8 +117,10 @@ async function growthSeries(
   }
 }
 if (want('sqlite')) {
-  await growthSeries('sqlite', (template, n) =>
-    prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
+  await growthSeries(
+    'sqlite',
+    (template, n) => prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
+    sqliteConfig,
   );
 }
 if (args.flag('postgres')) {
@@ -127,6 +133,7 @@ const out = {
   started: started.toISOString(),
   finished: new Date().toISOString(),
   argv: process.argv.slice(2),
+  sqliteSynchronous: sqliteSync,
   machine: { cores, cpuModel, loadAvgAtEnd: loadavg() },
   ceiling,
   scepkit,
@@ -139,7 +146,7 @@ writeFileSync(file, JSON.stringify(out, null, 2));
 
 const lines = [
   `# scepkit bench ${quick ? '(quick) ' : ''}${started.toISOString()}`,
-  `${cores} cores, ${cpuModel}; load average at end ${loadavg()
+  `SQLite synchronous=${sqliteSync}; ${cores} cores, ${cpuModel}; load average at end ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
   ceiling ? `openssl speed -seconds 3 rsa2048: ${ceiling.line}` : '',

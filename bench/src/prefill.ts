@@ -21,7 +21,8 @@ export async function prefill(
     while (next < count) {
       const i = next++;
       const serialBytes = randomBytes(16);
-      serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x01;
+      // Positive, no leading zero nibble (the store wants lowercase hex without leading zeros).
+      serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x10;
       const serial = serialBytes.toString('hex');
       const der = new Uint8Array(template);
       der.set(serialBytes, der.length - 16);
