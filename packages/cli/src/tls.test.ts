@@ -68,3 +68,67 @@ describe('HTTPS with a server certificate from this CA', () => {
     assert.match(t11, /alert protocol version|no protocols available|Cipher is \(NONE\)/);
   });
 });
+
+describe('revocation pointers in issued certificates', () => {
+  it('ok/CDP-OCSP-and-caIssuers-follow-the-public-URL-and-are-served', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scepkit-aia-'));
+    await writeFile(
+      join(dir, 'scepkit.json'),
+      JSON.stringify({ dataDir: '.', ca: { keyType: 'rsa-2048' }, log: { level: 'silent' } }),
+    );
+    // The public URL names the port the server will get: pick a free one first.
+    const probe = await import('node:net').then(
+      (net) =>
+        new Promise<number>((resolve) => {
+          const srv = net.createServer().listen(0, '127.0.0.1', () => {
+            const port = (srv.address() as { port: number }).port;
+            srv.close(() => resolve(port));
+          });
+        }),
+    );
+    const { config } = await loadConfig(join(dir, 'scepkit.json'), { SCEPKIT_PORT: String(probe) });
+    const s = await serve(config, {
+      init: true,
+      out: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
+    try {
+      const challenge = (await readFile(join(dir, 'secrets/static-challenge'), 'utf8')).trim();
+      const r = await enroll({ url: `${s.url}/scep`, challenge, subject: 'CN=aia' });
+      const certFile = join(dir, 'leaf.pem');
+      await writeFile(
+        certFile,
+        `-----BEGIN CERTIFICATE-----\n${Buffer.from(r.certificate).toString('base64')}\n-----END CERTIFICATE-----\n`,
+      );
+      const { stdout } = await run('openssl', [
+        'x509',
+        '-in',
+        certFile,
+        '-noout',
+        '-ext',
+        'crlDistributionPoints,authorityInfoAccess',
+      ]);
+      assert.ok(stdout.includes(`URI:${s.url}/crl`), stdout);
+      assert.ok(stdout.includes(`OCSP - URI:${s.url}/ocsp`), stdout);
+      assert.ok(stdout.includes(`CA Issuers - URI:${s.url}/ca.cer`), stdout);
+      const ca = await fetch(`${s.url}/ca.cer`);
+      assert.equal(ca.headers.get('content-type'), 'application/pkix-cert');
+      assert.deepEqual(new Uint8Array(await ca.arrayBuffer()), new Uint8Array(r.chain[r.chain.length - 1]!));
+      // openssl follows the certificate's own OCSP URL and gets "good".
+      const caFile = join(dir, 'ca/ca.cert.pem');
+      const ocsp = await run('openssl', [
+        'ocsp',
+        '-issuer',
+        caFile,
+        '-cert',
+        certFile,
+        '-url',
+        `${s.url}/ocsp`,
+        '-CAfile',
+        caFile,
+      ]);
+      assert.match(ocsp.stdout, /: good/);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -53,6 +53,14 @@ export async function serve(config: Config, o: ServeOptions = {}) {
     rateLimit: { perSecond: config.server.rateLimitPerMinute / 60 },
     ...(tls ? { tls } : {}),
   });
+  // AIA caIssuers target (RFC 5280 §4.2.2.1): the issuing CA certificate, DER.
+  const caDer = Buffer.from(rt.ca.certificateDer);
+  server.app.get('/ca.cer', async (_req, reply) =>
+    reply
+      .header('content-type', 'application/pkix-cert')
+      .header('cache-control', 'max-age=86400')
+      .send(caDer),
+  );
   const stopCrl = rt.crl.schedule(60_000, (err) => logger.error({ err }, 'CRL refresh failed'));
   await rt.crl.current();
   const url = await server.listen({ host: config.server.host, port: config.server.port });

@@ -71,6 +71,25 @@ export function openStore(config: Config): CertificateStore {
   });
 }
 
+/**
+ * CRL distribution point and AIA (OCSP, CA issuers) URLs for issued certificates, from the public URL (or the
+ * listen address when it names a fixed port), so relying parties can check revocation.
+ */
+export function revocationUrls(config: Config): IssuanceProfileOptions {
+  const s = config.server;
+  const base =
+    s.publicUrl?.replace(/\/+$/, '') ??
+    (s.port !== 0 && s.host !== '0.0.0.0' && s.host !== '::'
+      ? `${s.tls.enabled ? 'https' : 'http'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
+      : undefined);
+  if (!base) return {};
+  return {
+    crlDistributionPoints: [`${base}/crl`],
+    ocspUrls: [`${base}/ocsp`],
+    caIssuersUrls: [`${base}/ca.cer`],
+  };
+}
+
 export function policyOptions(p: ProfileConfig): IssuanceProfileOptions {
   const o: IssuanceProfileOptions = {};
   if (p.validityDays !== undefined) o.validityDays = p.validityDays;
@@ -193,7 +212,7 @@ export async function openRuntime(
     endpoints.set(name, e);
     profiles[name] = {
       verifier: await verifierFor(e, x),
-      policy: policyOptions(config.profiles[e.profile] ?? {}),
+      policy: { ...revocationUrls(config), ...policyOptions(config.profiles[e.profile] ?? {}) },
     };
   }
   const authority = new Authority({ ca, store, profiles, crl, ...(o.logger ? { logger: o.logger } : {}) });
