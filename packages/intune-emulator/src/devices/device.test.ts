@@ -11,6 +11,7 @@ import { startTestScepServer, type ReceivedRequest, type TestScepServer } from '
 describe('simulated devices', () => {
   let f: Fixture;
   let server: TestScepServer;
+  let secret: string;
 
   const device = (
     platform: Platform,
@@ -37,7 +38,7 @@ describe('simulated devices', () => {
       emulator: f.emu,
       tenant: f.seed.tenant.domain,
       clientId: f.seed.app.clientId,
-      clientSecret: f.seed.clientSecret,
+      clientSecret: secret,
       ...o,
     });
   const assertInstalled = (platform: Platform, thumbprint: string): void => {
@@ -58,8 +59,8 @@ describe('simulated devices', () => {
   before(async () => {
     f = await makeFixture();
     // The seeded secret lives 180 days; the renewal test moves the clock by ~10 months.
-    const secret = f.emu.state.addSecret(f.seed.tenant.id, f.seed.app.clientId, 3 * 365 * 86400_000).value;
-    server = await scepServer({ clientSecret: secret });
+    secret = f.emu.state.addSecret(f.seed.tenant.id, f.seed.app.clientId, 3 * 365 * 86400_000).value;
+    server = await scepServer();
   });
   after(() => server.close());
 
@@ -274,5 +275,22 @@ describe('simulated devices', () => {
     assert.equal(renewal.steps[0]?.step, 'check-in');
     assertInstalled('ios', cert.thumbprint);
     assert.equal(d.installed.get(cert.profileId), cert);
+  });
+
+  it('ok/https: the device trusts the server through tlsCaPem (and fails without it)', async () => {
+    const keys = f.emu.ctx.keys;
+    const tls = await scepServer({ tls: { certPem: keys.tlsCertPem, keyPem: keys.tlsKeyPem } });
+    try {
+      assert.match(tls.url, /^https:/);
+      await assert.rejects(
+        device('android').enroll({ scepUrl: tls.url }),
+        (e: unknown) => e instanceof DeviceError && e.code === 'HTTP',
+      );
+      const r = await device('android', { tlsCaPem: keys.tlsCertPem }).enroll({ scepUrl: tls.url });
+      assert.equal(tls.received.at(-1)?.decoded?.messageType, 'PKCSReq');
+      assertInstalled('android', r.certificate.thumbprint);
+    } finally {
+      await tls.close();
+    }
   });
 });

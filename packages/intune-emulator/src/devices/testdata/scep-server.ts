@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import {
@@ -98,6 +99,8 @@ export async function startTestScepServer(o: {
   clientSecret: string;
   mode?: 'ra' | 'ca';
   caps?: Capability[];
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { certPem: string; keyPem: string };
 }): Promise<TestScepServer> {
   const now = (): number => o.emulator.ctx.now();
   const caKey = createPrivateKey(CLIENT_KEY_2048);
@@ -222,7 +225,7 @@ export async function startTestScepServer(o: {
 
   const received: ReceivedRequest[] = [];
   const state = { pendingNext: 0 };
-  const server: Server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     void (async () => {
       const [path = '', rawQuery = ''] = (req.url ?? '').split('?', 2) as [string?, string?];
       const { operation, message } = parseScepQuery(rawQuery);
@@ -309,11 +312,14 @@ export async function startTestScepServer(o: {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(err instanceof Error ? err.message : String(err));
     });
-  });
+  };
+  const server: Server = o.tls
+    ? createHttpsServer({ cert: o.tls.certPem, key: o.tls.keyPem }, handler)
+    : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/scep`,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}/scep`,
     received,
     rootPem: root.toString('pem'),
     rootDer,
