@@ -293,4 +293,33 @@ describe('simulated devices', () => {
       await tls.close();
     }
   });
+
+  it('ok/windows-url-failover: the next SCEP URL of the profile after a connection failure; all operations there', async () => {
+    const profile = f.emu.state.profile(f.seed.tenant.id, f.seed.deviceProfiles.windows.id);
+    profile.scepServerUrls = ['http://127.0.0.1:1/scep', server.url];
+    const n = server.received.length;
+    const d = device('windows');
+    const r = await d.enroll({ trustCaPem: server.rootPem, profileId: profile.id });
+    assert.deepEqual(ops(since(n)), ['GET GetCACaps', 'GET GetCACert', 'POST PKIOperation']);
+    assert.deepEqual(
+      r.steps.slice(0, 3).map((s) => [s.step, s.ok]),
+      [
+        ['check-in', true],
+        ['GetCACaps', false],
+        ['GetCACaps', true],
+      ],
+    );
+    assertInstalled('windows', r.certificate.thumbprint);
+  });
+
+  it('fail/ios-one-url: iOS gets one URL from Intune and does not fail over', async () => {
+    const profile = f.emu.state.profile(f.seed.tenant.id, f.seed.deviceProfiles.ios.id);
+    profile.scepServerUrls = ['http://127.0.0.1:1/scep', server.url];
+    const n = server.received.length;
+    await assert.rejects(
+      device('ios').enroll(),
+      (e: unknown) => e instanceof DeviceError && e.code === 'HTTP',
+    );
+    assert.equal(server.received.length, n);
+  });
 });

@@ -198,17 +198,25 @@ export class SimulatedDevice {
       ok: true,
       detail: `${profile.name}: challenge (${payload.challenge.length} chars, expires ${payload.challengeExpiresAt}), ${payload.expected.keySize}-bit key`,
     });
-    const baseUrl = (options.scepUrl ?? payload.scepServerUrls[0] ?? '').replace(/\/+$/, '') + b.pathSuffix;
-    const get = async (operation: string, message: string) => {
+    // §4: Windows tries its URL list in order, Android tries each (here in order too), iOS gets one URL. All
+    // three operations go to the server that answered.
+    const urls = options.scepUrl
+      ? [options.scepUrl]
+      : b.triesEveryUrl
+        ? payload.scepServerUrls
+        : payload.scepServerUrls.slice(0, 1);
+    let baseUrl = '';
+    const get = async (operation: DeviceStepName, message: string) => {
       const url = `${baseUrl}?operation=${operation}&message=${encodeURIComponent(message)}`;
-      const r = await this.fetch({ operation, method: 'GET', url, recordedUrl: url });
+      let r: DeviceHttpResponse;
+      try {
+        r = await this.fetch({ operation, method: 'GET', url, recordedUrl: url });
+      } catch (err) {
+        step({ step: operation, ok: false, detail: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
       if (r.exchange.status !== 200) {
-        step({
-          step: operation as DeviceStepName,
-          ok: false,
-          detail: `HTTP ${r.exchange.status}`,
-          http: r.exchange,
-        });
+        step({ step: operation, ok: false, detail: `HTTP ${r.exchange.status}`, http: r.exchange });
         throw new DeviceError('HTTP', `${operation} answered HTTP ${r.exchange.status}`);
       }
       return r;
@@ -231,12 +239,21 @@ export class SimulatedDevice {
         http: r.exchange,
       });
     };
-    if (b.caCertFirst) {
-      await fetchCaCert();
-      await fetchCaps();
-    } else {
-      await fetchCaps();
-      await fetchCaCert();
+    if (urls.length === 0) throw new DeviceError('NO_PAYLOAD', 'the profile has no SCEP server URL');
+    for (const [i, url] of urls.entries()) {
+      baseUrl = url.replace(/\/+$/, '') + b.pathSuffix;
+      try {
+        if (b.caCertFirst) {
+          await fetchCaCert();
+          await fetchCaps();
+        } else {
+          await fetchCaps();
+          await fetchCaCert();
+        }
+        break;
+      } catch (err) {
+        if (!(err instanceof DeviceError && err.code === 'HTTP') || i === urls.length - 1) throw err;
+      }
     }
     if (!cacerts) throw new DeviceError('HTTP', 'GetCACert gave nothing');
     const ca: CaCertificates = cacerts;
@@ -253,6 +270,12 @@ export class SimulatedDevice {
         });
         if (!ok)
           throw new DeviceError('CA_THUMBPRINT_MISMATCH', `no GetCACert certificate has thumbprint ${want}`);
+      } else {
+        step({
+          step: 'GetCACert',
+          ok: true,
+          detail: 'no trusted root in the profile: CAThumbprint not checked',
+        });
       }
     }
     const recipient = ca.ra ?? (!b.needsRa && caCanDecrypt(ca.ca) ? ca.ca : undefined);

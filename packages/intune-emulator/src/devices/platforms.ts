@@ -22,6 +22,8 @@ export interface PlatformBehaviour {
   berIndefinite: boolean;
   /** Check the profile's root (SHA-1 `CAThumbprint`) against the GetCACert certificates (Windows). */
   checksCaThumbprint: boolean;
+  /** On a connection failure or HTTP error, try the profile's next SCEP URL (Windows, Android). */
+  triesEveryUrl: boolean;
   /** Encrypt only to an RA (a non-CA certificate with keyEncipherment): Windows stalls without one (field #228). */
   needsRa: boolean;
 }
@@ -50,6 +52,7 @@ const windows: PlatformBehaviour = {
   getEncoding: 'percent',
   berIndefinite: false,
   checksCaThumbprint: true,
+  triesEveryUrl: true,
   needsRa: true,
 };
 
@@ -71,6 +74,7 @@ const apple = (platform: 'ios' | 'macos'): PlatformBehaviour => ({
   getEncoding: platform === 'macos' ? 'percent-keep-plus' : 'percent',
   berIndefinite: true,
   checksCaThumbprint: false,
+  triesEveryUrl: false,
   needsRa: false,
 });
 
@@ -90,6 +94,7 @@ const android: PlatformBehaviour = {
   getEncoding: 'percent',
   berIndefinite: false,
   checksCaThumbprint: false,
+  triesEveryUrl: true,
   needsRa: false,
 };
 
