@@ -32,6 +32,9 @@ describe('server with real client captures (fake backend)', () => {
   let base: string;
   before(async () => {
     server = createScepServer({
+      // The test process blocks its event loop (key generation) between requests; a longer server keep-alive keeps
+      // fetch from reusing a socket the server has just closed (ECONNRESET).
+      limits: { keepAliveTimeout: 120_000 },
       endpoints: [
         {
           path: '/scep',

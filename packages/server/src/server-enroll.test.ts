@@ -87,6 +87,9 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
       decrypters: [keyObjectDecrypter(raDer, ra.privateKey), keyObjectDecrypter(caDer, root.privateKey)],
     };
     server = createScepServer({
+      // The test process blocks its event loop (key generation) between requests; a longer server keep-alive keeps
+      // fetch from reusing a socket the server has just closed (ECONNRESET).
+      limits: { keepAliveTimeout: 120_000 },
       endpoints: [
         { path: '/scep/static', name: 'static', backend, pki: raPki },
         {

@@ -25,6 +25,9 @@ describe('server logs and metrics', () => {
   let base: string;
   before(async () => {
     server = createScepServer({
+      // The test process blocks its event loop (key generation) between requests; a longer server keep-alive keeps
+      // fetch from reusing a socket the server has just closed (ECONNRESET).
+      limits: { keepAliveTimeout: 120_000 },
       endpoints: [{ path: '/scep', backend, pki: singleCaPki(ca) }],
       logger: pino({ level: 'info' }, { write: (s: string) => lines.push(s) }),
       rateLimit: false,
