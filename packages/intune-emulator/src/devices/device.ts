@@ -1,18 +1,13 @@
 import 'reflect-metadata';
-import { KeyObject, X509Certificate, createPublicKey, type webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate, createPublicKey } from 'node:crypto';
 import {
   buildPkiRequest,
   decodeCertRep,
   keyObjectDecrypter,
   keyObjectSigner,
-  parseCaps,
   readCsr,
   selfSignedCertificate,
-  type Capability,
   type CertRepResult,
-  type ContentCipher,
-  type DigestName,
-  type KeyTransport,
   type RequestBody,
 } from '@scepkit/scep';
 import { buildDeviceCsr, generateDeviceKeys } from '../csr.js';
@@ -20,96 +15,30 @@ import type { ScepPayload } from '../deployment.js';
 import type { IntuneEmulator } from '../emulator.js';
 import type { Device } from '../model.js';
 import { appleBer } from './ber.js';
-import {
-  caCanDecrypt,
-  pemToDer,
-  readCaCertificates,
-  sha1Thumbprint,
-  subjectNameDer,
-  type CaCertificates,
-} from './ca-certs.js';
+import { caCanDecrypt, pemToDer, sha1Thumbprint, subjectNameDer } from './ca-certs.js';
 import { DeviceError } from './errors.js';
 import { deviceFetch, type DeviceHttpRequest, type DeviceHttpResponse, type HttpExchange } from './http.js';
-import { PLATFORM_BEHAVIOURS, encodeGetMessage, type PlatformBehaviour } from './platforms.js';
+import { PLATFORM_BEHAVIOURS, type PlatformBehaviour } from './platforms.js';
+import { ScepSession } from './session.js';
+import type {
+  DeviceStep,
+  EnrollOptions,
+  EnrollResult,
+  InstalledCertificate,
+  RenewResult,
+  SimulatedDeviceOptions,
+  StepSink,
+} from './types.js';
 
-export type DeviceStepName =
-  'check-in' | 'GetCACaps' | 'GetCACert' | 'PKIOperation' | 'validation' | 'notification' | 'install';
-
-/** One step of an enrollment, with its outcome; HTTP steps carry the exchange. */
-export interface DeviceStep {
-  step: DeviceStepName;
-  profileId: string;
-  ok: boolean;
-  detail: string;
-  http?: HttpExchange;
-}
-
-/** A certificate the device installed (it keeps the key; Intune learns of it from the CA's successNotification). */
-export interface InstalledCertificate {
-  profileId: string;
-  der: Uint8Array;
-  pem: string;
-  subject: string;
-  /** Hex, as in the certificate. */
-  serialNumber: string;
-  /** Upper-case hex SHA-1. */
-  thumbprint: string;
-  notBefore: Date;
-  notAfter: Date;
-  /** DER SubjectPublicKeyInfo. */
-  publicKey: Uint8Array;
-  privateKey: KeyObject;
-  transactionId: string;
-  renewalThresholdPercent: number;
-  /** How the request was sent (for demos and tests). */
-  request: {
-    messageType: 'PKCSReq';
-    method: 'GET' | 'POST';
-    digest: DigestName;
-    cipher: ContentCipher;
-    keyTransport: KeyTransport;
-    polls: number;
-  };
-}
-
-export interface SimulatedDeviceOptions {
-  tenantId: string;
-  deviceId: string;
-  /** Makes the device's key pair (default: a fresh RSA key of the profile's size). Tests pass fixed keys. */
-  generateKeys?: (bits: number) => Promise<webcrypto.CryptoKeyPair>;
-  /** Windows key transport: RSA-OAEP (default) or PKCS#1 v1.5. */
-  windowsKeyTransport?: KeyTransport;
-  /** Extra CAs (PEM) trusted for an HTTPS SCEP server. */
-  tlsCaPem?: string;
-  /** Wait between CertPolls while the CA answers PENDING (default 5000 ms; Windows' RetryDelay is minutes). */
-  pollIntervalMs?: number;
-  /** CertPolls before giving up (default 3, Windows' RetryCount). */
-  maxPolls?: number;
-  sleep?: (ms: number) => Promise<void>;
-  timeoutMs?: number;
-}
-
-export interface EnrollOptions {
-  /** Use this SCEP server URL instead of the profile's. */
-  scepUrl?: string;
-  /** The trusted root (PEM) instead of the profile's (the Windows `CAThumbprint` check uses it). */
-  trustCaPem?: string;
-  /** Enroll only this profile's payload. */
-  profileId?: string;
-}
-
-export interface EnrollResult {
-  /** The first certificate installed. */
-  certificate: InstalledCertificate;
-  /** One per payload enrolled. */
-  certificates: InstalledCertificate[];
-  steps: DeviceStep[];
-}
-
-export interface RenewResult {
-  renewed: InstalledCertificate[];
-  steps: DeviceStep[];
-}
+export type {
+  DeviceStep,
+  DeviceStepName,
+  EnrollOptions,
+  EnrollResult,
+  InstalledCertificate,
+  RenewResult,
+  SimulatedDeviceOptions,
+} from './types.js';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -187,7 +116,7 @@ export class SimulatedDevice {
   ): Promise<InstalledCertificate> {
     const b = this.behaviour;
     const profileId = payload.profileId;
-    const step = (s: Omit<DeviceStep, 'profileId'>): void => {
+    const step: StepSink = (s) => {
       steps.push({ ...s, profileId });
       this.steps.push({ ...s, profileId });
     };
@@ -198,65 +127,14 @@ export class SimulatedDevice {
       ok: true,
       detail: `${profile.name}: challenge (${payload.challenge.length} chars, expires ${payload.challengeExpiresAt}), ${payload.expected.keySize}-bit key`,
     });
-    // §4: Windows tries its URL list in order, Android tries each (here in order too), iOS gets one URL. All
-    // three operations go to the server that answered.
+    const session = new ScepSession(b, (r) => this.fetch(r), step);
     const urls = options.scepUrl
       ? [options.scepUrl]
       : b.triesEveryUrl
         ? payload.scepServerUrls
         : payload.scepServerUrls.slice(0, 1);
-    let baseUrl = '';
-    const get = async (operation: DeviceStepName, message: string) => {
-      const url = `${baseUrl}?operation=${operation}&message=${encodeURIComponent(message)}`;
-      let r: DeviceHttpResponse;
-      try {
-        r = await this.fetch({ operation, method: 'GET', url, recordedUrl: url });
-      } catch (err) {
-        step({ step: operation, ok: false, detail: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-      if (r.exchange.status !== 200) {
-        step({ step: operation, ok: false, detail: `HTTP ${r.exchange.status}`, http: r.exchange });
-        throw new DeviceError('HTTP', `${operation} answered HTTP ${r.exchange.status}`);
-      }
-      return r;
-    };
-
-    let caps: Set<Capability> = new Set();
-    let cacerts: CaCertificates | undefined;
-    const fetchCaps = async () => {
-      const r = await get('GetCACaps', b.capsMessage);
-      caps = parseCaps(r.body.toString('utf8')).caps;
-      step({ step: 'GetCACaps', ok: true, detail: [...caps].join(' ') || '(none)', http: r.exchange });
-    };
-    const fetchCaCert = async () => {
-      const r = await get('GetCACert', b.caCertMessage);
-      cacerts = readCaCertificates(r.body, r.exchange.contentType);
-      step({
-        step: 'GetCACert',
-        ok: true,
-        detail: `${cacerts.all.length} certificate(s), ${cacerts.ra ? 'RA mode' : 'CA only'}`,
-        http: r.exchange,
-      });
-    };
-    if (urls.length === 0) throw new DeviceError('NO_PAYLOAD', 'the profile has no SCEP server URL');
-    for (const [i, url] of urls.entries()) {
-      baseUrl = url.replace(/\/+$/, '') + b.pathSuffix;
-      try {
-        if (b.caCertFirst) {
-          await fetchCaCert();
-          await fetchCaps();
-        } else {
-          await fetchCaps();
-          await fetchCaCert();
-        }
-        break;
-      } catch (err) {
-        if (!(err instanceof DeviceError && err.code === 'HTTP') || i === urls.length - 1) throw err;
-      }
-    }
-    if (!cacerts) throw new DeviceError('HTTP', 'GetCACert gave nothing');
-    const ca: CaCertificates = cacerts;
+    const ca = await session.discover(urls);
+    const caps = session.caps;
 
     if (b.checksCaThumbprint) {
       const rootPem = options.trustCaPem ?? payload.rootCertificatePem;
@@ -324,30 +202,26 @@ export class SimulatedDevice {
         ...(transactionId ? { transactionId } : {}),
       });
       const der = b.berIndefinite ? appleBer(req.der) : Buffer.from(req.der);
-      const url = `${baseUrl}?operation=PKIOperation`;
-      const r = usePost
-        ? await this.fetch({ operation: 'PKIOperation', method: 'POST', url, recordedUrl: url, body: der })
-        : await this.fetch({
-            operation: 'PKIOperation',
-            method: 'GET',
-            url: `${url}&message=${encodeGetMessage(der.toString('base64'), b.getEncoding)}`,
-            recordedUrl: url,
-          });
       const what = `${body.messageType} (${digest}, ${cipher}, ${keyTransport}, ${usePost ? 'POST' : 'GET'}${b.berIndefinite ? ', BER' : ''})`;
-      if (r.exchange.status !== 200) {
+      const r = await session.pkiOperation(der, usePost, what);
+      let rep: CertRepResult;
+      try {
+        rep = decodeCertRep(r.body, {
+          decrypter,
+          expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
+          trustedSigners: ca.all,
+        });
+      } catch (err) {
+        // Apple: "The Registration Authority's response is invalid".
+        const why = err instanceof Error ? err.message : String(err);
         step({
           step: 'PKIOperation',
           ok: false,
-          detail: `${what}: HTTP ${r.exchange.status}`,
+          detail: `${what}: invalid CertRep: ${why}`,
           http: r.exchange,
         });
-        throw new DeviceError('HTTP', `PKIOperation answered HTTP ${r.exchange.status}`);
+        throw err;
       }
-      const rep = decodeCertRep(r.body, {
-        decrypter,
-        expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
-        trustedSigners: ca.all,
-      });
       const text =
         rep.status === 'FAILURE'
           ? `FAILURE ${rep.failInfo ?? ''} ${rep.failInfoText ?? ''}`.trim()
@@ -423,7 +297,7 @@ export class SimulatedDevice {
   }
 
   /** Whether the CA asked Intune to validate this CSR (the emulator's request log). */
-  private validationStep(step: (s: Omit<DeviceStep, 'profileId'>) => void, csrBase64: string): void {
+  private validationStep(step: StepSink, csrBase64: string): void {
     const calls = this.emulator
       .requestsOf('validateRequest')
       .filter((r) => r.body.includes(csrBase64.slice(0, 200)) && r.body.includes(csrBase64.slice(-64)));
@@ -438,11 +312,7 @@ export class SimulatedDevice {
   }
 
   /** What Intune shows for the deployment (from the CA's success or failure notification). */
-  private notificationStep(
-    step: (s: Omit<DeviceStep, 'profileId'>) => void,
-    profileId: string,
-    thumbprint: string | undefined,
-  ): void {
+  private notificationStep(step: StepSink, profileId: string, thumbprint: string | undefined): void {
     const [status] = this.emulator.deploymentStatuses({ deviceId: this.options.deviceId, profileId });
     const ok =
       thumbprint !== undefined &&
