@@ -4,6 +4,7 @@ import { registerEnroll } from './commands/enroll-command.js';
 import { registerInit } from './commands/init-command.js';
 import { registerServe } from './commands/serve-command.js';
 import { registerAdmin } from './commands/admin-commands.js';
+import { registerDemo, registerStart } from './commands/demo-command.js';
 import { CliError } from './errors.js';
 import { registerDoctor } from './intune/doctor-command.js';
 
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (JSON); default $SCEPKIT_CONFIG or <dataDir>/scepkit.json');
   registerInit(program);
   registerServe(program);
+  registerStart(program);
+  registerDemo(program);
   registerAdmin(program);
   registerEnroll(program);
   registerDoctor(program);
