@@ -2,6 +2,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   createRootCa,
+  importCa,
+  importPkcs12,
   issueOcspSignerCertificate,
   issueRaCertificate,
   writePrivateKeyFile,
@@ -41,6 +43,11 @@ export function keyPassphrase(config: Config, env: NodeJS.ProcessEnv, generate: 
   });
 }
 
+/** An existing CA to run as a subordinate instead of generating a root (`scepkit init --import-*`). */
+export type CaImport =
+  | { kind: 'pem'; certificate: string; key: string | Uint8Array; chain?: string; passphrase?: string }
+  | { kind: 'pkcs12'; data: Uint8Array; password: string };
+
 export interface InitResult {
   created: boolean;
   caCertificateDer: Uint8Array;
@@ -51,7 +58,11 @@ export interface InitResult {
  * `scepkit init`: creates the data directory, a root CA (or keeps the existing one), the RA and OCSP signer
  * certificates, encrypted keys (0600), the generated secrets, and a config file when there is none.
  */
-export async function initDataDir(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<InitResult> {
+export async function initDataDir(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  importFrom?: CaImport,
+): Promise<InitResult> {
   const l = dataDirLayout(config.dataDir);
   const notes: string[] = [];
   for (const d of [l.root, dirname(l.caCert), dirname(l.passphrase)])
@@ -70,14 +81,21 @@ export async function initDataDir(config: Config, env: NodeJS.ProcessEnv = proce
   }
   const protection = { passphrase: passphrase.value };
   const subject = `CN=${config.ca.commonName}${config.ca.organization ? `, O=${config.ca.organization}` : ''}`;
-  const ca = await createRootCa({
-    subject,
-    key: KEY_SPECS[config.ca.keyType],
-    validityDays: config.ca.validityDays,
-    singleCaMode: !config.ca.ra,
-  });
+  const ca = importFrom
+    ? await importExisting(importFrom)
+    : await createRootCa({
+        subject,
+        key: KEY_SPECS[config.ca.keyType],
+        validityDays: config.ca.validityDays,
+        singleCaMode: !config.ca.ra,
+      });
   await writePrivateKeyFile(l.caKey, ca.privateKey, protection);
   await writeFile(l.caCert, toPem('CERTIFICATE', ca.certificateDer));
+  const parents = ca.identity.chain.slice(1);
+  if (parents.length > 0) {
+    await writeFile(l.caChain, parents.map((c) => toPem('CERTIFICATE', c)).join(''));
+    notes.push(`imported a subordinate CA with ${parents.length} issuer certificate(s) up to its root`);
+  }
   if (config.ca.ra) {
     const ra = await issueRaCertificate(ca.identity, {
       subject: `CN=${config.ca.commonName} SCEP RA${config.ca.organization ? `, O=${config.ca.organization}` : ''}`,
@@ -105,6 +123,19 @@ export async function initDataDir(config: Config, env: NodeJS.ProcessEnv = proce
     notes.push(`configuration written to ${l.config}`);
   }
   return { created: true, caCertificateDer: ca.certificateDer, notes };
+}
+
+async function importExisting(i: CaImport) {
+  const imported =
+    i.kind === 'pkcs12'
+      ? await importPkcs12(i.data, i.password)
+      : importCa({
+          certificate: i.certificate,
+          key: i.key,
+          ...(i.chain ? { chain: i.chain } : {}),
+          ...(i.passphrase ? { passphrase: i.passphrase } : {}),
+        });
+  return { ...imported, certificateDer: imported.identity.certificateDer };
 }
 
 export function assertInitialized(config: Config): Promise<void> {
