@@ -1,8 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { REVOCATION_REASONS, crlToPem } from '@scepkit/ca';
-import type { CertificateRecord, CertificateQuery, RevocationReasonName } from '@scepkit/ca';
+import { REVOCATION_REASONS, crlToPem, parseCsr } from '@scepkit/ca';
+import type {
+  CertificateRecord,
+  CertificateQuery,
+  RevocationReasonName,
+  TransactionState,
+} from '@scepkit/ca';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { toPem } from '../pem.js';
@@ -95,6 +100,60 @@ export function registerAdmin(program: Command): void {
         out(r === 'revoked' ? `revoked ${serial} (${o.reason})` : `${serial} was already revoked`);
       });
     });
+
+  const requests = program
+    .command('requests')
+    .description('enrollment transactions; approve or reject those pending manual approval');
+  requests
+    .command('list')
+    .description('recent transactions, newest first')
+    .option('--state <state>', 'pending, approved, issued, failed or rejected')
+    .option('--limit <n>', 'at most n', (v) => Number.parseInt(v, 10), 50)
+    .action(async (o: { state?: string; limit: number }) => {
+      await withRuntime(program, async (rt) => {
+        const rows = await rt.store.listTransactions({
+          ...(o.state ? { state: o.state as TransactionState } : {}),
+          limit: o.limit,
+        });
+        for (const t of rows) {
+          let subject = '';
+          if (t.csr) {
+            try {
+              subject = parseCsr(t.csr).subjectText;
+            } catch {
+              subject = '(unreadable CSR)';
+            }
+          }
+          out(
+            `${t.profile}  ${t.transactionId}  ${t.state.padEnd(8)}  ${t.updatedAt.toISOString()}  ` +
+              `${t.serial ?? ''}${t.failInfo ? ` ${t.failInfo}: ${t.reason ?? ''}` : ''}${subject ? `  ${subject}` : ''}`,
+          );
+        }
+        out(`${rows.length} transaction(s)`);
+      });
+    });
+  for (const verb of ['approve', 'reject'] as const) {
+    requests
+      .command(`${verb} <endpoint> <transactionId>`)
+      .description(
+        verb === 'approve'
+          ? 'approve a pending request: the certificate is issued when the client polls (CertPoll)'
+          : 'reject a pending request: the client gets FAILURE on its next poll',
+      )
+      .option('--reason <text>', 'why (reject)')
+      .action(async (endpoint: string, transactionId: string, o: { reason?: string }) => {
+        await withRuntime(program, async (rt) => {
+          const found = [...rt.endpoints].find(([name, e]) => e.path === endpoint || name === endpoint);
+          if (!found) throw new CliError('usage', `no endpoint ${endpoint}`);
+          const key = { transactionId, profile: found[0] };
+          const t =
+            verb === 'approve'
+              ? await rt.authority.approve(key, 'cli')
+              : await rt.authority.reject(key, 'cli', o.reason);
+          out(`${transactionId}: ${t.state}`);
+        });
+      });
+  }
 
   program
     .command('crl')
