@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { KeyObject, X509Certificate, webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import {
@@ -113,31 +114,63 @@ export interface HttpAnswer {
   contentType: string;
 }
 
+/**
+ * One HTTP exchange on its own connection (no keep-alive: undici's pool may reuse a socket the server is closing
+ * after its 5 s keepAliveTimeout, which a loaded machine turns into spurious "other side closed" errors).
+ * Rejects on a network error or after `timeoutMs` (a hang).
+ */
+export function httpRequest(
+  url: string,
+  o: { method?: 'GET' | 'POST'; body?: Uint8Array; contentType?: string; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: o.method ?? 'GET',
+        agent: false,
+        headers: o.body
+          ? { 'content-type': o.contentType ?? 'application/octet-stream', 'content-length': o.body.length }
+          : {},
+        timeout: o.timeoutMs ?? 15_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: new Uint8Array(Buffer.concat(chunks)),
+            contentType: res.headers['content-type'] ?? '',
+          }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${o.timeoutMs ?? 15_000} ms`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
 /** PKIOperation by POST or by GET (base64, escaped), with a hard timeout: a hang fails the caller. */
-export async function pkiOperation(
+export function pkiOperation(
   scepUrl: string,
   der: Uint8Array,
   method: 'POST' | 'GET' = 'POST',
   timeoutMs = 15_000,
 ): Promise<HttpAnswer> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  const res =
-    method === 'POST'
-      ? await fetch(`${scepUrl}?operation=PKIOperation`, {
-          method: 'POST',
-          body: der,
-          headers: { 'content-type': 'application/x-pki-message' },
-          signal,
-        })
-      : await fetch(
-          `${scepUrl}?operation=PKIOperation&message=${encodeURIComponent(Buffer.from(der).toString('base64'))}`,
-          { signal },
-        );
-  return {
-    status: res.status,
-    body: new Uint8Array(await res.arrayBuffer()),
-    contentType: res.headers.get('content-type') ?? '',
-  };
+  return method === 'POST'
+    ? httpRequest(`${scepUrl}?operation=PKIOperation`, {
+        method: 'POST',
+        body: der,
+        contentType: 'application/x-pki-message',
+        timeoutMs,
+      })
+    : httpRequest(
+        `${scepUrl}?operation=PKIOperation&message=${encodeURIComponent(Buffer.from(der).toString('base64'))}`,
+        { timeoutMs },
+      );
 }
 
 export interface CaView {

@@ -22,6 +22,7 @@ import { tempDir } from '../support/tools.js';
 import {
   NO_RATE_LIMIT,
   getCaCert,
+  httpRequest,
   makeDevice,
   pkiOperation,
   prepare,
@@ -118,8 +119,14 @@ describe('HTTP fuzz: scepkit serve answers 400 or a signed CertRep, never 5xx', 
       fc.asyncProperty(
         codecArbitraries.queryArb([real, 'operation=GetCACaps', 'operation=GetCACert&message=ca']),
         async (q) => {
-          const res = await fetch(`${scepUrl}?${q}`, { signal: AbortSignal.timeout(10_000) });
-          await res.arrayBuffer();
+          let res;
+          try {
+            res = await httpRequest(`${scepUrl}?${q}`, { timeoutMs: 10_000 });
+          } catch (err) {
+            // Node's client refuses to send some strings (e.g. control characters): nothing reached the server.
+            if (err instanceof TypeError) return;
+            throw err;
+          }
           n++;
           assert.ok(res.status < 500, `HTTP ${res.status} for ?${q}`);
         },
