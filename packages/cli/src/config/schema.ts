@@ -114,6 +114,11 @@ export const ConfigSchema = z
         ra: z.boolean().default(true),
         /** File holding the key passphrase; SCEPKIT_CA_PASSPHRASE overrides. */
         passphraseFile: z.string().optional(),
+        /**
+         * Rollover: PEM file with the next CA certificate (then its chain). Served by GetNextCACert so clients
+         * can fetch and trust it before the switch (RFC 8894 §3.5.3).
+         */
+        nextCaChainFile: z.string().optional(),
       })
       .strict()
       .default({

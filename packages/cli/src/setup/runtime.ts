@@ -167,11 +167,16 @@ export async function openRuntime(
       'an EC CA needs an RSA RA for SCEP key transport: set ca.ra to true and re-init',
     );
   }
+  const nextCaChain = config.ca.nextCaChainFile ? await readCerts(config.ca.nextCaChainFile) : [];
+  if (config.ca.nextCaChainFile && nextCaChain.length === 0) {
+    throw new CliError('config', `ca.nextCaChainFile ${config.ca.nextCaChainFile} holds no certificate`);
+  }
   const pki: ScepPkiOptions = {
     caChain: ca.chain,
     signer: raCert && raKey ? keyObjectSigner(raCert, raKey) : keyObjectSigner(caCert, caKey),
     decrypters: raCert && raKey ? [keyObjectDecrypter(raCert, raKey)] : [keyObjectDecrypter(caCert, caKey)],
     ...(raCert ? { raCertificates: [raCert] } : {}),
+    ...(nextCaChain.length > 0 ? { nextCaChain } : {}),
   };
 
   const store = openStore(config);
