@@ -29,6 +29,7 @@ import type * as ServeModule from '../../packages/cli/dist/commands/serve-comman
 import type * as ConfigModule from '../../packages/cli/dist/config/load-config.js';
 import type * as EnrollModule from '../../packages/cli/dist/client/enroll.js';
 import type * as DoctorModule from '../../packages/cli/dist/intune/doctor.js';
+import type * as DoctorCommandModule from '../../packages/cli/dist/intune/doctor-command.js';
 import { REPO, openssl } from '../support/tools.js';
 
 // The CLI's internals are not package exports: load them from its build (this file runs from test/dist/e2e).
@@ -38,6 +39,7 @@ const { serve } = (await cliModule('commands/serve-command.js')) as typeof Serve
 const { parseConfig } = (await cliModule('config/load-config.js')) as typeof ConfigModule;
 const { enroll } = (await cliModule('client/enroll.js')) as typeof EnrollModule;
 const { runDoctor } = (await cliModule('intune/doctor.js')) as typeof DoctorModule;
+const { doctor } = (await cliModule('intune/doctor-command.js')) as typeof DoctorCommandModule;
 type EnrollResult = EnrollModule.EnrollResult;
 
 const execFileAsync = promisify(execFile);
@@ -444,6 +446,21 @@ describe('Intune enrollment end to end (emulator + scepkit serve)', () => {
       assert.equal(token?.status, 'fail');
       assert.match(token?.code ?? '', /INVALID_CLIENT_SECRET/);
       assert.match(token?.detail ?? '', /client secret/);
+      // `scepkit doctor` prints each step in words.
+      let printed = '';
+      const out = { write: (t: string) => ((printed += t), true) } as unknown as NodeJS.WritableStream;
+      const cmd = await doctor(bad.runtime.config, {
+        out,
+        env: { SCEPKIT_INTUNE_CLIENT_SECRET: 'not-the-secret' },
+      });
+      assert.equal(cmd.ok, false);
+      assert.match(
+        printed,
+        /^FAIL Entra ID token: .*client secret .*\[INVALID_CLIENT_SECRET AADSTS7000215\]$/m,
+      );
+      assert.match(printed, /^skip Graph discovery/m);
+      assert.match(printed, /NOT WORKING/);
+      assert.doesNotMatch(printed, /not-the-secret/);
       const p = payload(deviceProfile);
       const csr = await buildDeviceCsr({
         profile: deviceProfile,

@@ -103,7 +103,6 @@ export async function serve(config: Config, o: ServeOptions = {}) {
   );
   const close = async () => {
     stopCrl();
-    await doctor;
     await workers?.stop();
     await server.close();
     await rt.close();
