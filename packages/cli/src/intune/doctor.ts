@@ -55,9 +55,17 @@ function canary(): Promise<string> {
   return canaryCsr;
 }
 
-function tokenDetail(err: IntuneTokenError): string {
+function tokenDetail(err: IntuneTokenError, tenant: string): string {
   const explained = err.aadsts ? explainAadsts(err.aadsts) : undefined;
-  return `Entra ID refused the app's credentials: ${explained?.hint ?? err.hint}`;
+  if (explained) return `Entra ID refused the app's credentials: ${explained.hint}`;
+  if (err.code === 'TOKEN_ENDPOINT_UNREACHABLE' && /endpoints_resolution_error/.test(err.message)) {
+    // MSAL reports an unknown tenant (the OpenID metadata answers 400 AADSTS90002) as an endpoint failure.
+    return (
+      `Entra ID has no sign-in metadata for tenant '${tenant}': check the tenant id or domain ` +
+      `(name.onmicrosoft.com); if it is right, check the authority URL, proxy and TLS trust`
+    );
+  }
+  return `could not get a token from Entra ID: ${err.hint}`;
 }
 
 function httpDetail(err: IntuneHttpError, what: string): string {
@@ -71,9 +79,9 @@ function httpDetail(err: IntuneHttpError, what: string): string {
   return `${what} answered HTTP ${err.status}${err.odataCode ? ` ${err.odataCode}` : ''}: the service is failing; try again later`;
 }
 
-function describe(err: unknown, what: string): { detail: string; code?: string } {
+function describe(err: unknown, what: string, tenant: string): { detail: string; code?: string } {
   if (err instanceof IntuneTokenError) {
-    return { detail: tokenDetail(err), code: err.aadsts ? `${err.code} ${err.aadsts}` : err.code };
+    return { detail: tokenDetail(err, tenant), code: err.aadsts ? `${err.code} ${err.aadsts}` : err.code };
   }
   if (err instanceof IntuneHttpError) return { detail: httpDetail(err, what), code: `HTTP ${err.status}` };
   if (err instanceof IntuneServiceNotFoundError) return { detail: err.message, code: err.code };
@@ -100,6 +108,7 @@ export async function runDoctor(
   now: () => Date = () => new Date(),
 ): Promise<DoctorReport> {
   const steps: DoctorStep[] = [];
+  const { tenant, clientId } = client.config;
   const step = async (name: string, what: string, run: () => Promise<string>): Promise<boolean> => {
     if (steps.some((s) => s.status !== 'ok')) {
       steps.push({ name, status: 'skipped', detail: 'an earlier step failed' });
@@ -109,11 +118,10 @@ export async function runDoctor(
       steps.push({ name, status: 'ok', detail: await run() });
       return true;
     } catch (err) {
-      steps.push({ name, status: 'fail', ...describe(err, what) });
+      steps.push({ name, status: 'fail', ...describe(err, what, tenant) });
       return false;
     }
   };
-  const { tenant, clientId } = client.config;
   await step('Entra ID token', 'Entra ID', async () => {
     await client.getIntuneToken();
     return `app ${clientId} got a token for Intune in tenant ${tenant}`;
