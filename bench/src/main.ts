@@ -1,6 +1,6 @@
 /*
  * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver, the RSA ceiling, and growth
- * with the number of stored certificates. Prints Markdown tables; writes bench/results/<time>.json.
+ * with the number of stored certificates. Prints Markdown tables; writes bench/dist/results/<time>.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -140,8 +140,8 @@ const out = {
   micromdm,
   growth,
 };
-mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
-const file = join(REPO, 'bench', 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+mkdirSync(join(REPO, 'bench', 'dist', 'results'), { recursive: true });
+const file = join(REPO, 'bench', 'dist', 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(out, null, 2));
 
 const lines = [
