@@ -45,6 +45,12 @@ export class PgDb {
       throw wrap(err);
     }
     let broken: Error | undefined;
+    // A checked-out client is no longer watched by the pool: if the connection drops (database restart,
+    // network cut) while `fn` runs between statements, the client emits 'error', which would crash the process.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -58,7 +64,8 @@ export class PgDb {
       }
       throw wrap(err);
     } finally {
-      // A client whose rollback failed is destroyed instead of returned to the pool.
+      // A client whose connection failed (or whose rollback failed) is destroyed instead of returned to the pool.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
