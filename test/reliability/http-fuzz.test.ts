@@ -40,7 +40,7 @@ const seed = process.env['SCEPKIT_FUZZ_SEED'] ? Number(process.env['SCEPKIT_FUZZ
 const LONG = process.env['SCEPKIT_FUZZ_RUNS'] !== undefined;
 const budgetMs = LONG ? 0 : 55_000;
 /** However slow the machine, at least this many cases. */
-const MIN_CASES = Math.min(RUNS, 400);
+const MIN_CASES = Math.min(RUNS, 200);
 
 describe('HTTP fuzz: scepkit serve answers 400 or a signed CertRep, never 5xx', () => {
   let s: ScepkitProcess;

@@ -1,0 +1,193 @@
+/*
+ * PostgreSQL going away under load. scepkit reaches PostgreSQL through a TCP proxy the test controls: an "outage"
+ * cuts every open connection and refuses new ones (what clients see during `pg_ctlcluster 15 main restart`,
+ * without restarting the database other tests share). During the outage every request fails cleanly (HTTP 500 or
+ * a signed CertRep FAILURE; no hang, no crash); afterwards the same requests succeed; nothing is lost.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/tools.js';
+import {
+  NO_RATE_LIMIT,
+  PG_URL,
+  getCaCert,
+  issuedTo,
+  makeDevice,
+  pkiOperation,
+  pool,
+  prepare,
+  readReply,
+  rsaKeys,
+  serialOf,
+  spawnScepkit,
+} from './harness.js';
+import type { CaView, PreparedRequest, ScepkitProcess } from './harness.js';
+import { checkInvariants, dropSchema, openStore, requirePostgres, uniqueSchema } from './stores.js';
+import type { Received } from './stores.js';
+
+const PER_PHASE = 30;
+const PROFILE = 'default';
+
+/** A TCP proxy to PostgreSQL that can drop every connection and refuse new ones. */
+class FlakyProxy {
+  readonly #server: net.Server;
+  readonly #open = new Set<net.Socket>();
+  #down = false;
+  cut = 0;
+
+  constructor(target: { host: string; port: number }) {
+    this.#server = net.createServer((client) => {
+      if (this.#down) return void client.destroy();
+      const upstream = net.connect(target);
+      for (const s of [client, upstream]) {
+        this.#open.add(s);
+        s.on('close', () => this.#open.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+  }
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
+    return (this.#server.address() as AddressInfo).port;
+  }
+  down(): void {
+    this.#down = true;
+    this.cut += this.#open.size;
+    for (const s of this.#open) s.destroy();
+  }
+  up(): void {
+    this.#down = false;
+  }
+  async close(): Promise<void> {
+    this.down();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+}
+
+type Answer = { kind: 'cert'; der: Uint8Array } | { kind: 'failed'; how: string };
+
+async function send(url: string, ca: CaView, req: PreparedRequest): Promise<Answer> {
+  // A network error or timeout propagates: the server must answer even without its database.
+  const ans = await pkiOperation(url, req.der, 'POST', 20_000);
+  if (ans.status === 500) return { kind: 'failed', how: 'HTTP 500' };
+  assert.equal(ans.status, 200, `HTTP ${ans.status}`);
+  const rep = readReply(ca, req, ans.body);
+  if (rep.status === 'FAILURE') return { kind: 'failed', how: `FAILURE ${rep.failInfo}` };
+  assert.equal(rep.status, 'SUCCESS');
+  return { kind: 'cert', der: issuedTo(rep, req.device)! };
+}
+
+describe('PostgreSQL outage under load', () => {
+  let skip: string | undefined;
+  const schema = uniqueSchema('pgoutage');
+  let proxy: FlakyProxy;
+  let s: ScepkitProcess | undefined;
+  let dataDir: string;
+
+  before(async () => {
+    skip = await requirePostgres();
+    if (skip) return;
+    const target = new URL(PG_URL);
+    proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(PG_URL);
+    viaProxy.host = `127.0.0.1:${await proxy.listen()}`;
+    dataDir = tempDir('pg-outage');
+    s = await spawnScepkit(dataDir, {
+      server: NO_RATE_LIMIT,
+      store: { type: 'postgres', url: viaProxy.toString(), schema },
+      endpoints: [{ path: '/scep', profile: PROFILE, challenge: { type: 'static' } }],
+      log: { level: 'error' },
+    });
+  });
+  after(async () => {
+    await s?.stop();
+    await proxy?.close();
+    if (!skip) await dropSchema(schema);
+  });
+
+  it(
+    'ok/fails-cleanly-during-the-outage-succeeds-after-nothing-lost',
+    { skip, timeout: 80_000 },
+    async (t) => {
+      const url = `${s!.url}/scep`;
+      const ca = await getCaCert(url);
+      const challenge = readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
+      const keys = await Promise.all([0, 1, 2].map(() => rsaKeys()));
+      const reqs = await pool([...Array(3 * PER_PHASE).keys()], 8, async (i) =>
+        prepare(
+          ca,
+          await makeDevice({ subject: `CN=pg-${i},O=scepkit`, challenge, keys: keys[i % 3]! }),
+          undefined,
+          `pg-outage-${i}`,
+        ),
+      );
+      const received: Received[] = [];
+      const keep = (r: PreparedRequest, a: Answer) => {
+        assert.equal(a.kind, 'cert', `${r.transactionId}: ${JSON.stringify(a)}`);
+        if (a.kind === 'cert')
+          received.push({
+            transactionId: r.transactionId,
+            profile: PROFILE,
+            der: a.der,
+            serial: serialOf(a.der),
+          });
+      };
+
+      // Before: all issued.
+      const before = reqs.slice(0, PER_PHASE);
+      await pool(before, 10, async (r) => keep(r, await send(url, ca, r)));
+
+      // During: the database goes away while these are in flight; each gets a clean answer, the server stays up.
+      const during = reqs.slice(PER_PHASE, 2 * PER_PHASE);
+      const inFlight = pool(during, 10, (r) => send(url, ca, r));
+      await new Promise((r) => setTimeout(r, 30));
+      proxy.down();
+      const outageAnswers = await inFlight.catch((err: unknown) => {
+        throw new Error(
+          `no answer during the outage (server ${s!.exited() ? 'exited' : 'up'}):\n${s!.output()}`,
+          {
+            cause: err,
+          },
+        );
+      });
+      const failed = outageAnswers.filter((a) => a.kind === 'failed');
+      // Those answered before the cut were issued: they count as received.
+      for (const [i, a] of outageAnswers.entries()) if (a.kind === 'cert') keep(during[i]!, a);
+      assert.ok(failed.length > 0, 'the outage was felt');
+      assert.ok(!s!.exited(), 'the server survived the outage');
+
+      // After: the pool reconnects; the failed requests, re-sent, and new ones succeed.
+      proxy.up();
+      const retry = during.filter((_, i) => outageAnswers[i]!.kind === 'failed');
+      const afterwards = [...retry, ...reqs.slice(2 * PER_PHASE)];
+      const deadline = Date.now() + 20_000;
+      await pool(afterwards, 10, async (r) => {
+        // The first requests after the outage may still meet a dead pooled connection: bounded retries.
+        for (;;) {
+          const a = await send(url, ca, r);
+          if (a.kind === 'cert' || Date.now() > deadline) return keep(r, a);
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      });
+      t.diagnostic(
+        `outage: ${proxy.cut} connections cut, ${failed.length} requests failed cleanly ` +
+          `(${[...new Set(failed.map((a) => (a.kind === 'failed' ? a.how : '')))].join(', ')}), all re-sent and issued`,
+      );
+
+      const store = openStore('postgres', dataDir, schema);
+      try {
+        assert.equal(await checkInvariants(store, received), 0, 'nothing lost');
+        assert.equal(received.length, 3 * PER_PHASE);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+});
