@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Args } from './args.js';
 import { keyPool, runSeries } from './load-generator.js';
 import type { PointResult } from './load-generator.js';
-import { prefillPostgres, prefillSqlite } from './prefill.js';
+import { dropPostgresSchema, prefillPostgres, prefillSqlite } from './prefill.js';
 import { ceilingTable, growthTable, throughputTable } from './report.js';
 import type { GrowthPoint } from './report.js';
 import { REPO, runMicromdm, rsaSignsPerSecond, startScepkit } from './servers.js';
@@ -45,10 +45,24 @@ log(
 const pool = await keyPool(keys);
 const want = (part: string) => only === 'all' || only.split(',').includes(part);
 
+/** A failed stage is reported and the others still run, so one broken server does not lose the rest. */
+const errors: string[] = [];
+async function stage(name: string, run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    const line = `${name} failed: ${err instanceof Error ? err.message : String(err)}`;
+    log(line);
+    errors.push(line);
+  }
+}
+
 let ceiling: { signsPerSecond: number; line: string } | undefined;
 if (want('ceiling')) {
-  ceiling = rsaSignsPerSecond();
-  log(`openssl speed: ${ceiling.line}`);
+  await stage('ceiling', () => {
+    ceiling = rsaSignsPerSecond();
+    log(`openssl speed: ${ceiling.line}`);
+  });
 }
 
 async function scepkitSeries(
@@ -79,19 +93,24 @@ async function scepkitSeries(
 }
 
 let scepkit: PointResult[] = [];
-if (want('scepkit'))
-  scepkit = await scepkitSeries(join(work, 'scepkit'), concurrencies, count, '', sqliteConfig);
+if (want('scepkit')) {
+  await stage('scepkit', async () => {
+    scepkit = await scepkitSeries(join(work, 'scepkit'), concurrencies, count, '', sqliteConfig);
+  });
+}
 
 let micromdm: PointResult[] = [];
 if (want('micromdm')) {
-  micromdm = runMicromdm({
-    dir: join(work, 'micromdm'),
-    concurrencies,
-    count,
-    maxSeconds,
-    warmup,
-    keys,
-    timeoutSeconds: maxSeconds * concurrencies.length + 600,
+  await stage('micromdm', () => {
+    micromdm = runMicromdm({
+      dir: join(work, 'micromdm'),
+      concurrencies,
+      count,
+      maxSeconds,
+      warmup,
+      keys,
+      timeoutSeconds: maxSeconds * concurrencies.length + 600,
+    });
   });
 }
 
@@ -117,16 +136,24 @@ async function growthSeries(
   }
 }
 if (want('sqlite')) {
-  await growthSeries(
-    'sqlite',
-    (template, n) => prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
-    sqliteConfig,
+  await stage('sqlite growth', () =>
+    growthSeries(
+      'sqlite',
+      (template, n) => prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
+      sqliteConfig,
+    ),
   );
 }
 if (args.flag('postgres')) {
   const schema = `bench_${Date.now().toString(36)}`;
   const config = { type: 'postgres', url: pgUrl, schema };
-  await growthSeries('postgres', (template, n) => prefillPostgres(pgUrl, schema, template, n), config);
+  await stage('postgres growth', async () => {
+    try {
+      await growthSeries('postgres', (template, n) => prefillPostgres(pgUrl, schema, template, n), config);
+    } finally {
+      await dropPostgresSchema(pgUrl, schema);
+    }
+  });
 }
 
 const out = {
@@ -134,6 +161,7 @@ const out = {
   finished: new Date().toISOString(),
   argv: process.argv.slice(2),
   sqliteSynchronous: sqliteSync,
+  errors,
   machine: { cores, cpuModel, loadAvgAtEnd: loadavg() },
   ceiling,
   scepkit,
@@ -157,7 +185,9 @@ const lines = [
   '',
   growth.length ? growthTable(growth) : '',
   '',
+  ...errors.map((e) => `ERROR: ${e}`),
   `results: ${file}`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 rmSync(work, { recursive: true, force: true });
+if (errors.length) process.exitCode = 1;
