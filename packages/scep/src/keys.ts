@@ -34,16 +34,21 @@ function keyType(key: KeyObject): 'rsa' | 'ec' {
   );
 }
 
-/** A signer over a Node.js private `KeyObject`, imported once by the caller. */
+/**
+ * A signer over a Node.js private `KeyObject`, imported once by the caller. Signs with the callback form of
+ * `crypto.sign`, so the RSA work runs on libuv's thread pool (the other core), not on the event loop.
+ */
 export function keyObjectSigner(certificate: Uint8Array, key: KeyObject): ScepSigner {
   const type = keyType(key);
+  const options =
+    type === 'rsa' ? { key, padding: constants.RSA_PKCS1_PADDING } : { key, dsaEncoding: 'der' as const };
   return {
     certificate,
     keyType: type,
     sign: (data, digest) =>
-      type === 'rsa'
-        ? cryptoSign(digest, data, { key, padding: constants.RSA_PKCS1_PADDING })
-        : cryptoSign(digest, data, { key, dsaEncoding: 'der' }),
+      new Promise<Uint8Array>((resolve, reject) => {
+        cryptoSign(digest, data, options, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig))));
+      }),
   };
 }
 
