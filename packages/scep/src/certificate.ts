@@ -3,10 +3,12 @@ import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { asBuffer, definiteLengths, fromSchema, parseDer } from './der.js';
+import { ScepError } from './errors.js';
 
 /** A certificate parsed once, with the pieces CMS needs. */
 export interface ParsedCertificate {
   readonly der: Uint8Array;
+  /** The full pkijs structure, parsed on first use only (schema matching costs milliseconds). */
   readonly cert: pkijs.Certificate;
   /** DER of the issuer Name. */
   readonly issuer: Uint8Array;
@@ -32,18 +34,43 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   return parsed;
 }
 
+/**
+ * Reads the TBSCertificate fields by position (RFC 5280 §4.1) from the tree `parseDer` already built, instead of
+ * matching pkijs's whole Certificate schema: every PKCSReq carries a new self-signed certificate, so this runs once
+ * per request.
+ */
 function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   const asn = parseDer(der, 'certificate');
-  const cert = fromSchema('certificate', () => new pkijs.Certificate({ schema: asn }));
-  const spki = asBuffer(cert.subjectPublicKeyInfo.toSchema().toBER());
+  const outer = asn instanceof asn1js.Sequence ? asn.valueBlock.value : [];
+  const tbs = outer[0] instanceof asn1js.Sequence ? outer[0].valueBlock.value : [];
+  const first = tbs[0];
+  const off = first && first.idBlock.tagClass === 3 && first.idBlock.tagNumber === 0 ? 1 : 0;
+  const [serial, , issuer, validity, subject, spki] = tbs.slice(off);
+  if (
+    outer.length !== 3 ||
+    !(serial instanceof asn1js.Integer) ||
+    !(issuer instanceof asn1js.Sequence) ||
+    !(validity instanceof asn1js.Sequence) ||
+    !(subject instanceof asn1js.Sequence) ||
+    !(spki instanceof asn1js.Sequence)
+  ) {
+    throw new ScepError('malformed', 'certificate: not an X.509 certificate');
+  }
+  let cert: pkijs.Certificate | undefined;
   return {
     der,
-    cert,
-    issuer: new Uint8Array(cert.issuer.toSchema().toBER()),
-    subject: new Uint8Array(cert.subject.toSchema().toBER()),
-    serial: new Uint8Array(cert.serialNumber.valueBlock.valueHexView),
+    get cert() {
+      cert ??= fromSchema(
+        'certificate',
+        () => new pkijs.Certificate({ schema: parseDer(der, 'certificate') }),
+      );
+      return cert;
+    },
+    issuer: new Uint8Array(issuer.valueBeforeDecodeView),
+    subject: new Uint8Array(subject.valueBeforeDecodeView),
+    serial: new Uint8Array(serial.valueBlock.valueHexView),
     publicKey: fromSchema('certificate public key', () =>
-      createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+      createPublicKey({ key: asBuffer(spki.valueBeforeDecodeView), format: 'der', type: 'spki' }),
     ),
   };
 }
@@ -59,8 +86,11 @@ export function subjectKeyIdentifier(pc: ParsedCertificate): Uint8Array {
 
 export function issuerAndSerial(pc: ParsedCertificate): pkijs.IssuerAndSerialNumber {
   return new pkijs.IssuerAndSerialNumber({
-    issuer: pc.cert.issuer,
-    serialNumber: pc.cert.serialNumber,
+    issuer: fromSchema(
+      'issuer Name',
+      () => new pkijs.RelativeDistinguishedNames({ schema: parseDer(pc.issuer, 'issuer Name') }),
+    ),
+    serialNumber: new asn1js.Integer({ valueHex: pc.serial }),
   });
 }
 
