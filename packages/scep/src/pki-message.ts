@@ -86,9 +86,18 @@ export function openScepRequest(
   switch (message.messageType) {
     case 'PKCSReq':
     case 'RenewalReq': {
-      // Validate that it is one well-formed PKCS#10 structure; policy parses it further.
+      // One bounded DER element shaped like a PKCS#10 CertificationRequest (RFC 2986 §4.2: info, algorithm,
+      // signature); the CA parses it fully and verifies its signature, so it is not schema-matched twice.
       const asn = parseDer(content, 'CSR', limits);
-      fromSchema('CSR', () => new pkijs.CertificationRequest({ schema: asn }));
+      const parts = asn instanceof asn1js.Sequence ? asn.valueBlock.value : [];
+      if (
+        parts.length !== 3 ||
+        !(parts[0] instanceof asn1js.Sequence) ||
+        !(parts[1] instanceof asn1js.Sequence) ||
+        !(parts[2] instanceof asn1js.BitString)
+      ) {
+        throw new ScepError('malformed', 'CSR: not a PKCS#10 CertificationRequest');
+      }
       body = { messageType: message.messageType, csr: content };
       break;
     }
