@@ -103,4 +103,23 @@ describe('scepkit init, serve, enroll, certs, crl, challenge', () => {
       /server\.port/.test(e.stderr ?? ''),
     );
   });
+  it('ok/admin-commands-need-no-intune-secret', async () => {
+    const withIntune = join(dir, 'with-intune.json');
+    await writeFile(
+      withIntune,
+      JSON.stringify({
+        dataDir: '.',
+        log: { level: 'silent' },
+        endpoints: [{ path: '/scep/intune', challenge: { type: 'intune' } }],
+        intune: { tenant: 'contoso.onmicrosoft.com', clientId: '00000000-0000-0000-0000-000000000001' },
+      }),
+    );
+    const env2 = { ...env };
+    delete env2['SCEPKIT_INTUNE_CLIENT_SECRET'];
+    const r = await run(process.execPath, [MAIN, '-c', withIntune, 'certs', 'list'], {
+      env: env2,
+      timeout: 60_000,
+    });
+    assert.match(r.stdout, /certificate\(s\)/);
+  });
 });

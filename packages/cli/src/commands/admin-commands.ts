@@ -16,7 +16,7 @@ import type { Runtime } from '../setup/runtime.js';
 
 async function withRuntime<T>(program: Command, f: (rt: Runtime) => Promise<T>): Promise<T> {
   const { config } = await loadConfig(program.opts()['config']);
-  const rt = await openRuntime(config);
+  const rt = await openRuntime(config, process.env, { offline: true });
   try {
     return await f(rt);
   } finally {

@@ -132,6 +132,9 @@ async function verifierFor(e: EndpointConfig, x: VerifierContext): Promise<Chall
       return new StaticChallengeVerifier({ password: s.value });
     }
     case 'intune':
+      if (!x.intune && x.config.intune) {
+        return { verify: async () => ({ ok: false, reason: 'Intune is not reachable from this command' }) };
+      }
       if (!x.intune)
         throw new CliError('config', `endpoint ${e.path}: an intune challenge needs the "intune" section`);
       return new IntuneChallengeVerifier({
@@ -148,7 +151,14 @@ async function verifierFor(e: EndpointConfig, x: VerifierContext): Promise<Chall
 export async function openRuntime(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
-  o: { logger?: AuthorityLogger } = {},
+  o: {
+    logger?: AuthorityLogger;
+    /**
+     * Admin commands (certs, crl, requests, challenge) never enroll: they open no Intune client, so they need no
+     * Intune secret, and an Intune endpoint gets a verifier that refuses (fail closed).
+     */
+    offline?: boolean;
+  } = {},
 ): Promise<Runtime> {
   await assertInitialized(config);
   const l = dataDirLayout(config.dataDir);
@@ -200,7 +210,7 @@ export async function openRuntime(
         }
       : {}),
   });
-  const intune = config.intune ? await openIntune(config.intune, env) : undefined;
+  const intune = config.intune && !o.offline ? await openIntune(config.intune, env) : undefined;
   const x: VerifierContext = {
     config,
     store,
