@@ -58,6 +58,7 @@ class FlakyProxy {
     return (this.#server.address() as AddressInfo).port;
   }
   down(): void {
+    if (this.#down) return;
     this.#down = true;
     this.cut += this.#open.size;
     for (const s of this.#open) s.destroy();
@@ -146,7 +147,13 @@ describe('PostgreSQL outage under load', () => {
 
       // During: the database goes away while these are in flight; each gets a clean answer, the server stays up.
       const during = reqs.slice(PER_PHASE, 2 * PER_PHASE);
-      const inFlight = pool(during, 10, (r) => send(url, ca, r));
+      // The cut comes after 30 ms or 3 answers, whichever first: some requests are mid-way, the rest start after.
+      let answeredDuring = 0;
+      const inFlight = pool(during, 10, async (r) => {
+        const a = await send(url, ca, r);
+        if (++answeredDuring === 3) proxy.down();
+        return a;
+      });
       await new Promise((r) => setTimeout(r, 30));
       proxy.down();
       const outageAnswers = await inFlight.catch((err: unknown) => {
