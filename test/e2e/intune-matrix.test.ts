@@ -12,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as x509 from '@peculiar/x509';
+import { toPem } from '@scepkit/ca';
 import {
   buildDeviceCsr,
+  createDevice,
   generateDeviceKeys,
   startEmulator,
   type CreateProfileInput,
@@ -76,6 +78,7 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
   let tenantId: string;
   let windows: Device;
   let android: Device;
+  let caPem: string;
   const pool: KeyPair[] = [];
   const key = (): KeyPair => {
     const k = pool.pop();
@@ -124,6 +127,7 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
       out: sink,
       env: { SCEPKIT_INTUNE_CLIENT_SECRET: emu.clientSecret! },
     });
+    caPem = toPem('CERTIFICATE', s.runtime.ca.certificateDer);
     pool.push(...(await keys));
   });
 
@@ -338,4 +342,39 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
     const r = await issue({ certificateType: 'device', extendedKeyUsages: [IPSEC_USER, IKE_INTERMEDIATE] });
     assert.deepEqual(ekus(r.cert), [IPSEC_USER, IKE_INTERMEDIATE]);
   });
+
+  // --- hash algorithm ----------------------------------------------------------------------------------------
+  // The profile's hash is the digest the Windows SCEP client signs its pkiMessage with (SHA-2 only when GetCACaps
+  // offers SHA-256). The emulator builds every CSR signed with SHA-256 and the CA signs what it issues with its own
+  // algorithm, so what is testable is the request digest scepkit accepts, and the issued certificate.
+  const simulated = () =>
+    createDevice(emu.emulator, {
+      tenantId,
+      deviceId: windows.id,
+      generateKeys: (bits) => (bits === 2048 ? Promise.resolve(key()) : generateDeviceKeys(bits)),
+    });
+
+  for (const [hash, digest] of [
+    ['SHA-1', 'sha1'],
+    ['SHA-2', 'sha256'],
+  ] as const) {
+    it(`hash/${hash}-windows-device`, async () => {
+      const profile = addProfile({ certificateType: 'device', hashAlgorithm: hash });
+      try {
+        const device = simulated();
+        const r = await device.enroll({ scepUrl: `${s.url}/scep`, trustCaPem: caPem, profileId: profile.id });
+        assert.equal(r.certificate.request.digest, digest);
+        assert.ok(
+          r.steps.every((x) => x.ok),
+          JSON.stringify(r.steps.map((x) => [x.step, x.ok, x.detail])),
+        );
+        const cert = new X509Certificate(r.certificate.der);
+        assert.equal(r.certificate.profileId, profile.id);
+        assert.match(cert.subject, new RegExp(`CN=${windows.aadDeviceId}`));
+        assertDeployed(windows, profile, cert);
+      } finally {
+        emu.emulator.state.unassign(tenantId, profile.id, windows.id);
+      }
+    });
+  }
 });
