@@ -38,7 +38,7 @@ const PARALLEL = 4;
 const seed = process.env['SCEPKIT_FUZZ_SEED'] ? Number(process.env['SCEPKIT_FUZZ_SEED']) : Date.now();
 /** In `npm test` the run stops after this long (a loaded CI machine does fewer cases); `npm run fuzz` never stops. */
 const LONG = process.env['SCEPKIT_FUZZ_RUNS'] !== undefined;
-const budgetMs = LONG ? 0 : 55_000;
+const budgetMs = LONG ? 0 : 50_000;
 /** However slow the machine, at least this many cases. */
 const MIN_CASES = Math.min(RUNS, 200);
 
