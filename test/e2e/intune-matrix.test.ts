@@ -105,11 +105,13 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
         // An admin whose Intune profiles still ask for 1024-bit keys allows them on this endpoint only.
         legacy: { sid: 'intune-validated', rsaMinBits: 1024 },
         short: { sid: 'intune-validated', validityDays: SHORT_DAYS, maxValidityDays: SHORT_DAYS },
+        daily: { sid: 'intune-validated', validityDays: 1, maxValidityDays: 1 },
       },
       endpoints: [
         { path: '/scep', profile: 'intune', challenge: { type: 'intune' } },
         { path: '/scep/legacy', profile: 'legacy', challenge: { type: 'intune' } },
         { path: '/scep/short', profile: 'short', challenge: { type: 'intune' } },
+        { path: '/scep/daily', profile: 'daily', challenge: { type: 'intune' } },
       ],
       intune: {
         tenant: emu.tenantDomain,
@@ -377,4 +379,40 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
       }
     });
   }
+
+  // --- renewal -----------------------------------------------------------------------------------------------
+  // The device's clock is the emulator's (`clockOffsetMs`), which also drives Entra ID and Intune: scepkit's cached
+  // access token (3599 s) expires there once the clock jumps more than an hour. So the row uses 1-day certificates
+  // (/scep/daily) and a 98 % renewal threshold: due ~29 minutes after issuance, within the token's lifetime.
+  it('renewal/at-threshold-new-key-new-certificate', async () => {
+    const profile = addProfile({
+      certificateType: 'device',
+      validityPeriod: { value: 1, unit: 'days' },
+      renewalThresholdPercent: 98,
+    });
+    const device = simulated();
+    try {
+      const scepUrl = `${s.url}/scep/daily`;
+      const first = await device.enroll({ scepUrl, trustCaPem: caPem, profileId: profile.id });
+      const old = first.certificate;
+      assertDeployed(windows, profile, new X509Certificate(old.der));
+      emu.emulator.clockOffsetMs = 15 * 60_000;
+      assert.equal(device.isDue(old), false);
+      assert.deepEqual((await device.renewIfDue({ scepUrl, trustCaPem: caPem })).renewed, [], 'not due yet');
+      emu.emulator.clockOffsetMs = 40 * 60_000;
+      assert.equal(device.isDue(old), true);
+      const { renewed, steps } = await device.renewIfDue({ scepUrl, trustCaPem: caPem });
+      assert.equal(renewed.length, 1, JSON.stringify(steps.map((x) => [x.step, x.ok, x.detail])));
+      const fresh = renewed[0]!;
+      assert.equal(fresh.profileId, profile.id);
+      assert.notEqual(fresh.serialNumber, old.serialNumber);
+      assert.notDeepEqual(Buffer.from(fresh.publicKey), Buffer.from(old.publicKey), 'a new key pair');
+      assert.ok(fresh.notAfter.getTime() > old.notAfter.getTime());
+      assert.equal(device.installed.get(profile.id)?.serialNumber, fresh.serialNumber);
+      assertDeployed(windows, profile, new X509Certificate(fresh.der));
+    } finally {
+      emu.emulator.clockOffsetMs = 0;
+      emu.emulator.state.unassign(tenantId, profile.id, windows.id);
+    }
+  });
 });
