@@ -318,6 +318,30 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
   // --- key size ----------------------------------------------------------------------------------------------
   it('key-size/1024-on-an-endpoint-allowing-it', async () => {
     const keys = await generateDeviceKeys(1024);
+    // The default CA profile (rsaMinBits 2048) refuses it, although Intune validated the request.
+    const refusing = addProfile({ certificateType: 'device', keySize: 1024 });
+    try {
+      const payload = emu.emulator
+        .checkIn(tenantId, windows.id, { force: true })
+        .find((p) => p.profileId === refusing.id);
+      assert.ok(payload);
+      const csr = await buildDeviceCsr({
+        profile: refusing,
+        device: windows,
+        challenge: payload.challenge,
+        keys,
+      });
+      await assert.rejects(
+        enroll({
+          url: `${s.url}/scep`,
+          subject: '',
+          csr: { der: csr.der, privateKey: KeyObject.from(keys.privateKey) },
+        }),
+        /the CA refused: badAlg/,
+      );
+    } finally {
+      emu.emulator.state.unassign(tenantId, refusing.id, windows.id);
+    }
     const r = await issue({ certificateType: 'device', keySize: 1024 }, { path: '/scep/legacy', keys });
     assert.equal(r.node.publicKey.asymmetricKeyDetails?.modulusLength, 1024);
   });
