@@ -82,6 +82,10 @@ describe('scepkit init, serve, enroll, certs, crl, challenge', () => {
     assert.match(stdout, /Key Compromise/);
     const twice = await cli('certs', 'revoke', serial);
     assert.match(twice.stdout, /already revoked/);
+    // /metrics counts from the store, so a revocation made by another process (this CLI) shows.
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(metrics, /scepkit_certificates\{status="revoked"\} 1/);
+    assert.match(metrics, /scepkit_certificates\{status="issued"\} [1-9]/);
   });
 
   it('ok/otp-challenge-works-once', async () => {

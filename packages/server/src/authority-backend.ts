@@ -33,6 +33,9 @@ export interface OcspResponderLike {
 /** The part of `CertificateStore` GetCert and the health check use. Serials are lowercase hex, no leading 0s. */
 export interface CertificateLookupLike {
   getCertificate(serial: string): Promise<{ der: Uint8Array } | null>;
+  countCertificates?(o: {
+    expiringWithinDays: number;
+  }): Promise<{ issued: number; revoked: number; expiring: number }>;
 }
 
 export interface AuthorityBackendOptions {
@@ -82,6 +85,9 @@ export function authorityBackend(o: AuthorityBackendOptions): ScepBackend {
     async ocsp(request) {
       return (await o.ocsp.respond(request)).der;
     },
+    ...(o.store.countCertificates
+      ? { certificateCounts: () => o.store.countCertificates!({ expiringWithinDays: 30 }) }
+      : {}),
     async health() {
       // A lookup that finds nothing proves the store answers.
       await o.store.getCertificate('1');

@@ -19,6 +19,11 @@ export interface ScepBackend {
   ocsp(request: Uint8Array): Promise<Uint8Array>;
   /** Is the store reachable? Used by `/healthz`; absent means "not checked". */
   health?(): Promise<{ store: boolean }>;
+  /**
+   * Certificates in the store (all nodes, all revocations whoever made them), exported by `/metrics` as the gauge
+   * `scepkit_certificates{status}`; absent means not exported.
+   */
+  certificateCounts?(): Promise<{ issued: number; revoked: number; expiring: number }>;
 }
 
 /** An authenticated, decrypted enrollment request. */

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The server's Prometheus metrics, in a Registry of its own (never the global one). */
 export interface ScepMetrics {
@@ -47,4 +47,27 @@ export function createMetrics(o: MetricsOptions = {}): ScepMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * `scepkit_certificates{status="issued"|"revoked"|"expiring_30d"}`, read from the store at each scrape, so it counts
+ * what every node and every command (CLI revocations, the Intune revocation worker) did.
+ */
+export function registerCertificateGauge(
+  metrics: ScepMetrics,
+  counts: () => Promise<{ issued: number; revoked: number; expiring: number }>,
+): void {
+  if (metrics.registry.getSingleMetric('scepkit_certificates')) return;
+  new Gauge({
+    name: 'scepkit_certificates',
+    help: 'Certificates in the store by status (expiring_30d: valid and expiring within 30 days)',
+    labelNames: ['status'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const c = await counts();
+      this.set({ status: 'issued' }, c.issued);
+      this.set({ status: 'revoked' }, c.revoked);
+      this.set({ status: 'expiring_30d' }, c.expiring);
+    },
+  });
 }

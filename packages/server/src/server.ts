@@ -9,7 +9,7 @@ import type { ScepBackend } from './backend.js';
 import { registerCrlRoute } from './crl-route.js';
 import { ServerError } from './errors.js';
 import { registerHealthRoute } from './health-route.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, registerCertificateGauge } from './metrics.js';
 import type { ScepMetrics } from './metrics.js';
 import { registerOcspRoutes } from './ocsp-route.js';
 import { DEFAULT_LIMITS, DEFAULT_PATHS, DEFAULT_SCEP_ALIASES, DEFAULT_TLS_CIPHERS } from './options.js';
@@ -127,6 +127,7 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
   const pkis = options.endpoints.map((e) => preparePki(e.pki)); // parse and check all material before any side effect
   const metrics: ScepMetrics =
     options.metrics && 'registry' in options.metrics ? options.metrics : createMetrics(options.metrics);
+  if (backend.certificateCounts) registerCertificateGauge(metrics, () => backend.certificateCounts!());
   const routeContexts: Array<{ paths: string[]; context: ScepRouteContext }> = options.endpoints.map(
     (e, i) => {
       const { name, paths: ps } = endpointPaths[i]!;
