@@ -8,7 +8,6 @@ import { KeyObject, X509Certificate } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildCsr,
@@ -26,18 +25,12 @@ import {
 import { IntuneOutboxWorker, toPem } from '@scepkit/ca';
 import { transactionIdFor } from '@scepkit/scep';
 import type * as ServeModule from '../../packages/cli/dist/commands/serve-command.js';
-import type * as ConfigModule from '../../packages/cli/dist/config/load-config.js';
 import type * as EnrollModule from '../../packages/cli/dist/client/enroll.js';
 import type * as DoctorModule from '../../packages/cli/dist/intune/doctor.js';
 import type * as DoctorCommandModule from '../../packages/cli/dist/intune/doctor-command.js';
-import { REPO, openssl } from '../support/tools.js';
+import { openssl } from '../support/tools.js';
+import { cliModule, enroll, parseConfig, serve } from '../support/cli.js';
 
-// The CLI's internals are not package exports: load them from its build (this file runs from test/dist/e2e).
-const cliModule = (path: string): Promise<unknown> =>
-  import(pathToFileURL(join(REPO, 'packages/cli/dist', path)).href);
-const { serve } = (await cliModule('commands/serve-command.js')) as typeof ServeModule;
-const { parseConfig } = (await cliModule('config/load-config.js')) as typeof ConfigModule;
-const { enroll } = (await cliModule('client/enroll.js')) as typeof EnrollModule;
 const { runDoctor } = (await cliModule('intune/doctor.js')) as typeof DoctorModule;
 const { doctor } = (await cliModule('intune/doctor-command.js')) as typeof DoctorCommandModule;
 type EnrollResult = EnrollModule.EnrollResult;

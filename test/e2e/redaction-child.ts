@@ -4,18 +4,8 @@
 import { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildDeviceCsr, generateDeviceKeys, runDemo, startEmulator } from '@scepkit/intune-emulator';
-import type * as ServeModule from '../../packages/cli/dist/commands/serve-command.js';
-import type * as ConfigModule from '../../packages/cli/dist/config/load-config.js';
-import type * as EnrollModule from '../../packages/cli/dist/client/enroll.js';
-import { REPO } from '../support/tools.js';
-
-const cliModule = (path: string): Promise<unknown> =>
-  import(pathToFileURL(join(REPO, 'packages/cli/dist', path)).href);
-const { serve } = (await cliModule('commands/serve-command.js')) as typeof ServeModule;
-const { parseConfig } = (await cliModule('config/load-config.js')) as typeof ConfigModule;
-const { enroll } = (await cliModule('client/enroll.js')) as typeof EnrollModule;
+import { enroll, parseConfig, serve } from '../support/cli.js';
 
 const [secretsFile, dataDir] = process.argv.slice(2) as [string, string];
 const staticChallenge = 'static-redaction-challenge-7f3a9c';
