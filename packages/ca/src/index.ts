@@ -123,6 +123,10 @@ export type {
 
 // Storage (implemented under ./store by the store owner)
 export type {
+  ActivityOutcome,
+  ConsoleQueries,
+  EnrollmentActivityQuery,
+  EnrollmentActivityRow,
   AuditEvent,
   AuditEventInput,
   AuditLog,
@@ -166,6 +170,8 @@ export type {
   TransactionUpdate,
 } from './store/index.js';
 export {
+  ACTIVITY_ACTIONS,
+  CHALLENGE_REFUSED_PREFIX,
   DEFAULT_OUTBOX_BACKOFF,
   DEFAULT_PG_SCHEMA,
   DuplicateSerialError,

@@ -39,6 +39,13 @@ export type {
   TransactionUpdate,
 } from './types.js';
 export { REVOCATION_REASONS } from './types.js';
+export { ACTIVITY_ACTIONS, CHALLENGE_REFUSED_PREFIX } from './activity.js';
+export type {
+  ActivityOutcome,
+  ConsoleQueries,
+  EnrollmentActivityQuery,
+  EnrollmentActivityRow,
+} from './activity.js';
 export { DuplicateSerialError, StoreError, TransactionStateError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { SqliteStore } from './sqlite/sqlite-store.js';

@@ -67,6 +67,7 @@ export function auditWhere(d: Dialect, q: AuditQuery): BuiltQuery {
   if (q.serial !== undefined) b.add('serial = ?', q.serial);
   if (q.from !== undefined) b.add('time >= ?', d.time(q.from));
   if (q.to !== undefined) b.add('time < ?', d.time(q.to));
+  if (q.beforeId !== undefined) b.add('id < ?', q.beforeId);
   return b.build(q.limit, 0);
 }
 

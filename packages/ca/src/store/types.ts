@@ -1,3 +1,5 @@
+import type { ConsoleQueries } from './activity.js';
+
 /**
  * The storage interface of the certificate authority. `ca` owns it; `SqliteStore` and `PostgresStore`
  * implement it and pass one conformance suite (`conformance.ts`).
@@ -216,6 +218,8 @@ export interface AuditQuery {
   from?: Date;
   /** Exclusive. */
   to?: Date;
+  /** Only events with a smaller id (keyset paging: pass the last id of the previous page). */
+  beforeId?: number;
   /** Default 100, at most 1000. */
   limit?: number;
 }
@@ -409,7 +413,8 @@ export interface CertificateStore
     ChallengeStore,
     CrlStore,
     Outbox,
-    IntuneRevocationLog {
+    IntuneRevocationLog,
+    ConsoleQueries {
   /** Apply numbered schema migrations (idempotent, safe to run concurrently). Returns the schema version. */
   migrate(): Promise<number>;
   /** Release connections / close the database. Further calls fail with `StoreError('closed')`. */

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { certificateTests } from './certificates.js';
 import { concurrencyTests } from './concurrency.js';
+import { consoleTests } from './console.js';
 import type { StoreFactory } from './harness.js';
 import { lifecycleTests } from './lifecycle.js';
 import { outboxTests } from './outbox.js';
@@ -25,6 +26,7 @@ export function runStoreConformance(factory: StoreFactory): void {
     outboxTests(factory);
     concurrencyTests(factory);
     lifecycleTests(factory);
+    consoleTests(factory);
   });
 }
 

@@ -30,6 +30,8 @@ import type {
   TransactionRecord,
   TransactionUpdate,
 } from '../types.js';
+import * as activity from './pg-activity.js';
+import type { EnrollmentActivityQuery, EnrollmentActivityRow } from '../activity.js';
 import * as audit from './pg-audit.js';
 import * as certs from './pg-certificates.js';
 import type { PgContext } from './pg-context.js';
@@ -179,6 +181,10 @@ export class PostgresStore implements CertificateStore {
   }
   queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
     return audit.queryAudit(this.ctx, query);
+  }
+
+  enrollmentActivity(query: EnrollmentActivityQuery): Promise<EnrollmentActivityRow[]> {
+    return activity.enrollmentActivity(this.ctx, query);
   }
 
   mintChallenge(input: MintChallengeInput): Promise<MintedChallenge> {

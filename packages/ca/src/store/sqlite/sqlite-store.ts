@@ -29,6 +29,8 @@ import type {
   TransactionRecord,
   TransactionUpdate,
 } from '../types.js';
+import * as activity from './sqlite-activity.js';
+import type { EnrollmentActivityQuery, EnrollmentActivityRow } from '../activity.js';
 import * as audit from './sqlite-audit.js';
 import * as certs from './sqlite-certificates.js';
 import { SqliteDb } from './sqlite-db.js';
@@ -162,6 +164,10 @@ export class SqliteStore implements CertificateStore {
   }
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
     return audit.queryAudit(this.ctx, query);
+  }
+
+  async enrollmentActivity(query: EnrollmentActivityQuery): Promise<EnrollmentActivityRow[]> {
+    return activity.enrollmentActivity(this.ctx, query);
   }
 
   async mintChallenge(input: MintChallengeInput): Promise<MintedChallenge> {
