@@ -2,6 +2,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import type { CmsIdentifier } from './asn-read.js';
 import { asBuffer, definiteLengths, fromSchema, parseDer } from './der.js';
 import { ScepError } from './errors.js';
 
@@ -17,6 +18,8 @@ export interface ParsedCertificate {
   /** Serial number content octets (two's complement, as encoded). */
   readonly serial: Uint8Array;
   readonly publicKey: KeyObject;
+  /** The certificate as asn1js parsed it, for composing structures that carry it. */
+  readonly tree: asn1js.Sequence;
 }
 
 /**
@@ -26,10 +29,10 @@ export interface ParsedCertificate {
  */
 const parsedCache = new WeakMap<Uint8Array, { bytes: Buffer; parsed: ParsedCertificate }>();
 
-export function parseCertificate(der: Uint8Array): ParsedCertificate {
+export function parseCertificate(der: Uint8Array, tree?: asn1js.AsnType): ParsedCertificate {
   const hit = parsedCache.get(der);
   if (hit && hit.bytes.equals(der)) return hit.parsed;
-  const parsed = parseCertificateUncached(der);
+  const parsed = parseCertificateUncached(der, tree);
   parsedCache.set(der, { bytes: Buffer.from(der), parsed });
   return parsed;
 }
@@ -37,10 +40,11 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 /**
  * Reads the TBSCertificate fields by position (RFC 5280 §4.1) from the tree `parseDer` already built, instead of
  * matching pkijs's whole Certificate schema: every PKCSReq carries a new self-signed certificate, so this runs once
- * per request.
+ * per request. `tree`, when given, is that certificate as asn1js already parsed it (inside a message), not parsed
+ * again.
  */
-function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
-  const asn = parseDer(der, 'certificate');
+function parseCertificateUncached(der: Uint8Array, tree?: asn1js.AsnType): ParsedCertificate {
+  const asn = tree ?? parseDer(der, 'certificate');
   const outer = asn instanceof asn1js.Sequence ? asn.valueBlock.value : [];
   const tbs = outer[0] instanceof asn1js.Sequence ? outer[0].valueBlock.value : [];
   const first = tbs[0];
@@ -59,6 +63,7 @@ function parseCertificateUncached(der: Uint8Array): ParsedCertificate {
   let cert: pkijs.Certificate | undefined;
   return {
     der,
+    tree: asn as asn1js.Sequence,
     get cert() {
       cert ??= fromSchema(
         'certificate',
@@ -84,6 +89,13 @@ export function subjectKeyIdentifier(pc: ParsedCertificate): Uint8Array {
   return createHash('sha1').update(bits).digest();
 }
 
+/** IssuerAndSerialNumber (RFC 5652 §10.2.4) of a certificate, from the elements already parsed. */
+export function issuerAndSerialSchema(pc: ParsedCertificate): asn1js.Sequence {
+  const tbs = (pc.tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+  const off = tbs[0]!.idBlock.tagClass === 3 ? 1 : 0;
+  return new asn1js.Sequence({ value: [tbs[off + 2]!, tbs[off]!] });
+}
+
 export function issuerAndSerial(pc: ParsedCertificate): pkijs.IssuerAndSerialNumber {
   return new pkijs.IssuerAndSerialNumber({
     issuer: fromSchema(
@@ -99,20 +111,10 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Does a CMS signer/recipient identifier name this certificate? */
-export function matchesIdentifier(pc: ParsedCertificate, id: unknown): boolean {
-  if (id instanceof pkijs.IssuerAndSerialNumber) {
-    return (
-      // A BER issuer (indefinite lengths, as iOS may send) must still match the certificate's DER.
-      bytesEqual(definiteLengths(new Uint8Array(id.issuer.toSchema().toBER())), definiteLengths(pc.issuer)) &&
-      bytesEqual(new Uint8Array(id.serialNumber.valueBlock.valueHexView), pc.serial)
-    );
-  }
-  if (id instanceof asn1js.OctetString || (id instanceof asn1js.Constructed && id.idBlock.tagNumber === 0)) {
-    const v = id as asn1js.OctetString;
-    return bytesEqual(new Uint8Array(v.valueBlock.valueHexView), subjectKeyIdentifier(pc));
-  }
-  if (id instanceof asn1js.Primitive) {
-    return bytesEqual(new Uint8Array(id.valueBlock.valueHexView), subjectKeyIdentifier(pc));
-  }
-  return false;
+export function matchesIdentifier(pc: ParsedCertificate, id: CmsIdentifier): boolean {
+  if ('ski' in id) return bytesEqual(id.ski, subjectKeyIdentifier(pc));
+  // A BER issuer (indefinite lengths, as iOS may send) must still match the certificate's DER.
+  return (
+    bytesEqual(id.serial, pc.serial) && bytesEqual(definiteLengths(id.issuer), definiteLengths(pc.issuer))
+  );
 }

@@ -3,10 +3,20 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { CONTENT_CIPHERS, cipherByOid, decryptContent, encryptContent } from './content-cipher.js';
 import { digestByOid, digestOid } from './digests.js';
+import {
+  algorithmId,
+  children,
+  cmsIdentifier,
+  contentInfo,
+  implicitOctets,
+  isContext,
+  octets,
+  oidOf,
+} from './asn-read.js';
 import { asBuffer, fromSchema, octetStringBytes, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
-import { issuerAndSerial, matchesIdentifier, parseCertificate } from './certificate.js';
+import { issuerAndSerialSchema, matchesIdentifier, parseCertificate } from './certificate.js';
 import type { ParsedCertificate } from './certificate.js';
 import type { ScepDecrypter } from './keys.js';
 import { OID } from './oids.js';
@@ -43,41 +53,50 @@ export function buildEnvelopedData(
       transport === 'rsa-oaep'
         ? publicEncrypt({ key: pc.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, enc.key)
         : publicEncrypt({ key: pc.publicKey, padding: constants.RSA_PKCS1_PADDING }, enc.key);
-    const keyEncryptionAlgorithm =
-      transport === 'rsa-oaep'
-        ? new pkijs.AlgorithmIdentifier({
-            algorithmId: OID.rsaesOaep,
-            algorithmParams: oaepParams(oaepHash),
-          })
-        : new pkijs.AlgorithmIdentifier({
-            algorithmId: OID.rsaEncryption,
-            algorithmParams: new asn1js.Null(),
-          });
-    return new pkijs.RecipientInfo({
-      variant: 1,
-      value: new pkijs.KeyTransRecipientInfo({
-        version: 0,
-        rid: issuerAndSerial(pc),
+    const keyEncryptionAlgorithm = new asn1js.Sequence({
+      value:
+        transport === 'rsa-oaep'
+          ? [new asn1js.ObjectIdentifier({ value: OID.rsaesOaep }), oaepParams(oaepHash)]
+          : [new asn1js.ObjectIdentifier({ value: OID.rsaEncryption }), new asn1js.Null()],
+    });
+    // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid IssuerAndSerialNumber, keyEncryptionAlgorithm,
+    //   encryptedKey }
+    return new asn1js.Sequence({
+      value: [
+        new asn1js.Integer({ value: 0 }),
+        issuerAndSerialSchema(pc),
         keyEncryptionAlgorithm,
-        encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
-      }),
+        new asn1js.OctetString({ valueHex: encryptedKey }),
+      ],
     });
   });
-  const env = new pkijs.EnvelopedData({
-    version: 0,
-    recipientInfos,
-    encryptedContentInfo: new pkijs.EncryptedContentInfo({
-      contentType: OID.data,
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
-        algorithmId: CONTENT_CIPHERS[opts.cipher].oid,
-        algorithmParams: new asn1js.OctetString({ valueHex: enc.iv }),
+  // EnvelopedData ::= SEQUENCE { version 0, recipientInfos SET, encryptedContentInfo SEQUENCE { id-data,
+  //   contentEncryptionAlgorithm (with the IV), encryptedContent [0] IMPLICIT OCTET STRING } }
+  const env = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 0 }),
+      new asn1js.Set({ value: recipientInfos }),
+      new asn1js.Sequence({
+        value: [
+          new asn1js.ObjectIdentifier({ value: OID.data }),
+          new asn1js.Sequence({
+            value: [
+              new asn1js.ObjectIdentifier({ value: CONTENT_CIPHERS[opts.cipher].oid }),
+              new asn1js.OctetString({ valueHex: enc.iv }),
+            ],
+          }),
+          new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: enc.ciphertext }),
+        ],
       }),
-      encryptedContent: new asn1js.OctetString({ valueHex: enc.ciphertext }),
-      disableSplit: true,
-    }),
+    ],
   });
-  const ci = new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() });
-  return new Uint8Array(ci.toSchema().toBER());
+  const ci = new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: OID.envelopedData }),
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [env] }),
+    ],
+  });
+  return new Uint8Array(ci.toBER());
 }
 
 function oaepParams(hash: DigestName): asn1js.AsnType {
@@ -111,48 +130,72 @@ export function openEnvelopedData(
   decrypters: readonly ScepDecrypter[],
   limits?: DerLimits,
 ): OpenedEnvelope {
-  const asn = parseDer(der, 'EnvelopedData', limits);
-  const ci = fromSchema('ContentInfo', () => new pkijs.ContentInfo({ schema: asn }));
+  const root = parseDer(der, 'EnvelopedData', limits);
+  const ci = contentInfo(root, 'EnvelopedData');
   if (ci.contentType !== OID.envelopedData) {
     throw new ScepError('wrongContentType', `expected EnvelopedData, got ${ci.contentType}`);
   }
-  const env = fromSchema('EnvelopedData', () => new pkijs.EnvelopedData({ schema: ci.content }));
-  const eci = env.encryptedContentInfo;
-  const cipher = cipherByOid(eci.contentEncryptionAlgorithm.algorithmId);
-  const ivParam = eci.contentEncryptionAlgorithm.algorithmParams;
-  if (!(ivParam instanceof asn1js.OctetString)) throw new ScepError('malformed', 'content cipher IV missing');
-  const iv = octetStringBytes(ivParam);
-  if (!eci.encryptedContent) throw new ScepError('malformed', 'EnvelopedData has no encrypted content');
-  const ciphertext = octetStringBytes(eci.encryptedContent);
+  // EnvelopedData ::= SEQUENCE { version, originatorInfo [0] IMPLICIT OPTIONAL, recipientInfos SET,
+  //   encryptedContentInfo, unprotectedAttrs [1] IMPLICIT OPTIONAL }
+  const parts = children(ci.content, 'EnvelopedData');
+  if (!(parts[0] instanceof asn1js.Integer))
+    throw new ScepError('malformed', 'EnvelopedData: version missing');
+  const i = isContext(parts[1], 0, true) ? 2 : 1;
+  const recipientInfos = children(parts[i], 'EnvelopedData recipientInfos', true);
+  const rest = parts.slice(i + 2);
+  if (rest.length > 1 || (rest.length === 1 && !isContext(rest[0], 1, true))) {
+    throw new ScepError('malformed', 'EnvelopedData: unexpected element');
+  }
+  // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm,
+  //   encryptedContent [0] IMPLICIT OCTET STRING OPTIONAL }
+  const eci = children(parts[i + 1], 'EnvelopedData encryptedContentInfo');
+  oidOf(eci[0], 'EnvelopedData content type');
+  const contentAlg = algorithmId(eci[1], 'EnvelopedData contentEncryptionAlgorithm');
+  const cipher = cipherByOid(contentAlg.oid);
+  if (!(contentAlg.params instanceof asn1js.OctetString)) {
+    throw new ScepError('malformed', 'content cipher IV missing');
+  }
+  const iv = octetStringBytes(contentAlg.params);
+  const encrypted = eci[2];
+  if (encrypted === undefined || !isContext(encrypted, 0) || eci.length > 3) {
+    throw new ScepError('malformed', 'EnvelopedData has no encrypted content');
+  }
+  const ciphertext = implicitOctets(encrypted, 'EnvelopedData encryptedContent');
 
   const parsedDecrypters = decrypters.map((d) => ({ d, pc: parseCertificate(d.certificate) }));
-  for (const ri of env.recipientInfos) {
-    if (ri.variant !== 1 || !(ri.value instanceof pkijs.KeyTransRecipientInfo)) continue;
-    const ktri = ri.value;
-    const match = parsedDecrypters.find((x) => matchesIdentifier(x.pc, ktri.rid));
+  for (const ri of recipientInfos) {
+    // KeyTransRecipientInfo ::= SEQUENCE { version, rid, keyEncryptionAlgorithm, encryptedKey OCTET STRING };
+    // the other RecipientInfo choices are [1]..[4] and skipped.
+    if (!(ri instanceof asn1js.Sequence)) continue;
+    const ktri = children(ri, 'KeyTransRecipientInfo');
+    if (ktri.length !== 4 || !(ktri[0] instanceof asn1js.Integer)) {
+      throw new ScepError('malformed', 'KeyTransRecipientInfo: not a KeyTransRecipientInfo');
+    }
+    const rid = cmsIdentifier(ktri[1], 'KeyTransRecipientInfo rid');
+    const match = parsedDecrypters.find((x) => matchesIdentifier(x.pc, rid));
     if (!match) continue;
-    const encryptedKey = new Uint8Array(ktri.encryptedKey.valueBlock.valueHexView);
+    const alg = algorithmId(ktri[2], 'KeyTransRecipientInfo keyEncryptionAlgorithm');
+    const encryptedKey = octets(ktri[3], 'KeyTransRecipientInfo encryptedKey');
     const keyLength = CONTENT_CIPHERS[cipher].keyLength;
-    const alg = ktri.keyEncryptionAlgorithm;
     let key: Buffer;
     let keyTransport: KeyTransport;
-    if (alg.algorithmId === OID.rsaEncryption) {
+    if (alg.oid === OID.rsaEncryption) {
       keyTransport = 'rsa-pkcs1';
       key = decryptPkcs1(match.d, encryptedKey, keyLength);
-    } else if (alg.algorithmId === OID.rsaesOaep) {
+    } else if (alg.oid === OID.rsaesOaep) {
       keyTransport = 'rsa-oaep';
-      const params = alg.algorithmParams
-        ? fromSchema('RSAES-OAEP params', () => new pkijs.RSAESOAEPParams({ schema: alg.algorithmParams }))
+      const params = alg.params
+        ? fromSchema('RSAES-OAEP params', () => new pkijs.RSAESOAEPParams({ schema: alg.params }))
         : new pkijs.RSAESOAEPParams();
       const hash = digestByOid(params.hashAlgorithm.algorithmId);
-      checkOaepParams(params, hash, alg.algorithmParams);
+      checkOaepParams(params, hash, alg.params);
       try {
         key = asBuffer(match.d.decryptOaep(encryptedKey, hash));
       } catch (e) {
         throw new ScepError('decryptFailed', 'content decryption failed', { cause: e });
       }
     } else {
-      throw new ScepError('unsupportedAlgorithm', `key transport ${alg.algorithmId} is not supported`);
+      throw new ScepError('unsupportedAlgorithm', `key transport ${alg.oid} is not supported`);
     }
     const content = decryptContent(cipher, key, iv, ciphertext);
     return { content, cipher, keyTransport, recipient: match.d };

@@ -36,7 +36,7 @@ export interface DecodeOptions {
  */
 export function decodePkiMessage(raw: Uint8Array, opts: DecodeOptions = {}): PkiMessage {
   const parsed = parseSignedData(raw, opts.limits);
-  if (parsed.signedData.encapContentInfo.eContentType !== OID.data) {
+  if (parsed.eContentType !== OID.data) {
     throw new ScepError('wrongContentType', 'pkiMessage content is not id-data');
   }
   const candidates = [...parsed.certificates, ...(opts.extraCertificates ?? [])];

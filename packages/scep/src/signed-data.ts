@@ -1,9 +1,20 @@
 import { createHash, verify as cryptoVerify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseCertificate, issuerAndSerial, matchesIdentifier } from './certificate.js';
+import { issuerAndSerialSchema, matchesIdentifier, parseCertificate } from './certificate.js';
 import type { ParsedCertificate } from './certificate.js';
 import { digestByOid, digestOid, parseSignatureOid, signatureOid } from './digests.js';
+import {
+  algorithmId,
+  children,
+  cmsIdentifier,
+  contentInfo,
+  isContext,
+  octets,
+  oidOf,
+  rawBytes,
+} from './asn-read.js';
+import type { CmsIdentifier } from './asn-read.js';
 import { asBuffer, fromSchema, octetStringBytes, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
@@ -28,67 +39,80 @@ export interface SignOptions {
   signingTime?: Date;
 }
 
-/** Builds and signs a CMS SignedData ContentInfo (RFC 5652 §5) with authenticated attributes. */
+/**
+ * Builds and signs a CMS SignedData ContentInfo (RFC 5652 §5) with authenticated attributes. Composed with asn1js
+ * directly: pkijs's SignedData model would re-parse every certificate it carries on each encoding.
+ */
 export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   const { signer, digest } = opts;
   const signerCert = parseCertificate(signer.certificate);
   const messageDigest = createHash(digest).update(opts.content).digest();
   const unsorted = [
-    new pkijs.Attribute({
-      type: OID.contentType,
-      values: [new asn1js.ObjectIdentifier({ value: OID.data })],
-    }),
+    attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
     ...(opts.signingTime
-      ? [
-          new pkijs.Attribute({
-            type: OID.signingTime,
-            values: [new asn1js.UTCTime({ valueDate: opts.signingTime })],
-          }),
-        ]
+      ? [attribute(OID.signingTime, new asn1js.UTCTime({ valueDate: opts.signingTime }))]
       : []),
-    ...opts.attributes,
-    new pkijs.Attribute({
-      type: OID.messageDigest,
-      values: [new asn1js.OctetString({ valueHex: messageDigest })],
-    }),
+    ...opts.attributes.map((a) => a.toSchema()),
+    attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: messageDigest })),
   ];
   // DER sorts a SET OF by the encodings of its elements (X.690 §11.6); verifiers that re-encode the attributes
   // (Go's pkcs7, used by micromdm) check the signature over the sorted form, so we sign exactly that.
   const attrs = unsorted
-    .map((a) => ({ a, der: Buffer.from(a.toSchema().toBER()) }))
+    .map((a) => ({ a, der: Buffer.from(a.toBER()) }))
     .sort((x, y) => Buffer.compare(x.der, y.der))
     .map((x) => x.a);
-  // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4).
-  const toSign = new asn1js.Set({ value: attrs.map((a) => a.toSchema()) }).toBER();
-  const signature = await signer.sign(new Uint8Array(toSign), digest);
-  const digestAlg = new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(digest) });
+  const signedAttrs = new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: attrs });
+  // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4): the same bytes, tagged SET.
+  const toSign = new Uint8Array(signedAttrs.toBER());
+  toSign[0] = 0x31;
+  const signature = await signer.sign(toSign, digest);
+  const digestAlg = () =>
+    new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: digestOid(digest) })] });
   const plainRsa = opts.rsaStyle === 'rsaEncryption';
-  const sigAlg = new pkijs.AlgorithmIdentifier({
-    algorithmId: signatureOid(signer.keyType, digest, plainRsa),
-    ...(signer.keyType === 'rsa' ? { algorithmParams: new asn1js.Null() } : {}),
-  });
-  const certs = [
-    signer.certificate,
-    ...(opts.certificates ?? []).filter((c) => !sameBytes(c, signer.certificate)),
-  ];
-  const sd = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [digestAlg],
-    encapContentInfo: primitiveContent(opts.content),
-    certificates: certs.map((c) => (c === signer.certificate ? signerCert.cert : parseCertificate(c).cert)),
-    signerInfos: [
-      new pkijs.SignerInfo({
-        version: 1,
-        sid: issuerAndSerial(signerCert),
-        digestAlgorithm: digestAlg,
-        signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: attrs }),
-        signatureAlgorithm: sigAlg,
-        signature: new asn1js.OctetString({ valueHex: signature }),
-      }),
+  const sigAlg = new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: signatureOid(signer.keyType, digest, plainRsa) }),
+      ...(signer.keyType === 'rsa' ? [new asn1js.Null()] : []),
     ],
   });
-  const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: sd.toSchema(true) });
-  return new Uint8Array(ci.toSchema().toBER());
+  const certs = [
+    signerCert,
+    ...(opts.certificates ?? [])
+      .filter((c) => !sameBytes(c, signer.certificate))
+      .map((c) => parseCertificate(c)),
+  ];
+  const signerInfo = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      issuerAndSerialSchema(signerCert),
+      digestAlg(),
+      signedAttrs,
+      sigAlg,
+      new asn1js.OctetString({ valueHex: signature }),
+    ],
+  });
+  const signedData = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      new asn1js.Set({ value: [digestAlg()] }),
+      primitiveContent(opts.content),
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: certs.map((c) => c.tree) }),
+      new asn1js.Set({ value: [signerInfo] }),
+    ],
+  });
+  const ci = new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: OID.signedData }),
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] }),
+    ],
+  });
+  return new Uint8Array(ci.toBER());
+}
+
+function attribute(type: string, value: asn1js.AsnType): asn1js.Sequence {
+  return new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Set({ value: [value] })],
+  });
 }
 
 /**
@@ -97,74 +121,146 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
  * which OpenSSL then treats as detached ("no content"). A FAILURE or PENDING CertRep carries exactly that: an empty
  * eContent, as micromdm's server sends it.
  */
-function primitiveContent(content: Uint8Array): pkijs.EncapsulatedContentInfo {
-  const eci = new pkijs.EncapsulatedContentInfo({ eContentType: OID.data });
-  eci.toSchema = () =>
-    new asn1js.Sequence({
-      value: [
-        new asn1js.ObjectIdentifier({ value: OID.data }),
-        new asn1js.Constructed({
-          idBlock: { tagClass: 3, tagNumber: 0 },
-          value: [new asn1js.OctetString({ valueHex: content })],
-        }),
-      ],
-    });
-  return eci;
+function primitiveContent(content: Uint8Array): asn1js.Sequence {
+  return new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: OID.data }),
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        value: [new asn1js.OctetString({ valueHex: content })],
+      }),
+    ],
+  });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(asBuffer(a), asBuffer(b)) === 0;
 }
 
+/** One SignerInfo (RFC 5652 §5.3), read by position. */
+export interface ParsedSignerInfo {
+  sid: CmsIdentifier;
+  digestAlgorithm: string;
+  /** The `[0] IMPLICIT` signed attributes exactly as received (tag included), and each attribute read. */
+  signedAttrs: { der: Uint8Array; attributes: { type: string; values: asn1js.AsnType[] }[] } | undefined;
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+}
+
 export interface ParsedSignedData {
-  signedData: pkijs.SignedData;
+  eContentType: string;
   /** The encapsulated content, chunks joined; undefined when absent. */
   content: Uint8Array | undefined;
   /** DER of every certificate carried. */
   certificates: Uint8Array[];
+  /** Each of `certificates` as asn1js parsed it within the message. */
+  certificateTrees: ReadonlyMap<Uint8Array, asn1js.AsnType>;
+  signerInfos: ParsedSignerInfo[];
+  /** The same message as a pkijs SignedData, modelled on first use only (a schema match costs milliseconds). */
+  readonly signedData: pkijs.SignedData;
 }
 
 /** Parses a SignedData ContentInfo without verifying it. */
 export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSignedData {
-  const asn = parseDer(der, 'SignedData', limits);
-  const ci = fromSchema('ContentInfo', () => new pkijs.ContentInfo({ schema: asn }));
+  const root = parseDer(der, 'SignedData', limits);
+  const ci = contentInfo(root, 'SignedData');
   if (ci.contentType !== OID.signedData) {
     throw new ScepError('wrongContentType', `expected SignedData, got ${ci.contentType}`);
   }
-  // Count the certificates before pkijs models each of them: 17+ are refused cheaply.
-  const certSet = certificateSet(ci.content);
-  const count = certSet?.valueBlock.value.length ?? 0;
-  if (count > MAX_CERTIFICATES) {
+  // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo, [0] certificates OPTIONAL,
+  //   [1] crls OPTIONAL, signerInfos SET }
+  const parts = children(ci.content, 'SignedData');
+  const [version, digestAlgorithms, encap] = parts;
+  const signerInfoSet = parts[parts.length - 1];
+  if (parts.length < 4 || parts.length > 6 || !(version instanceof asn1js.Integer)) {
+    throw new ScepError('malformed', 'SignedData: not a SignedData structure');
+  }
+  children(digestAlgorithms, 'SignedData digestAlgorithms', true);
+  const optional = parts.slice(3, -1);
+  const certSet = optional.find((el) => isContext(el, 0, true)) as asn1js.Constructed | undefined;
+  if (optional.some((el) => el !== certSet && !isContext(el, 1, true))) {
+    throw new ScepError('malformed', 'SignedData: unexpected element');
+  }
+  // Count the certificates before anything looks at them: 17+ are refused cheaply.
+  const certEls = certSet?.valueBlock.value ?? [];
+  if (certEls.length > MAX_CERTIFICATES) {
     throw new ScepError(
       'limitExceeded',
-      `SignedData carries ${count} certificates (max ${MAX_CERTIFICATES})`,
+      `SignedData carries ${certEls.length} certificates (max ${MAX_CERTIFICATES})`,
     );
   }
-  const sd = fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
-  // The certificates as received (not re-encoded by pkijs): plain X.509 ones, skipping other CertificateChoices.
+  // The certificates as received: plain X.509 ones, skipping other CertificateChoices.
   const certificates: Uint8Array[] = [];
-  for (const el of certSet?.valueBlock.value ?? []) {
-    if (el instanceof asn1js.Sequence) certificates.push(new Uint8Array(el.valueBeforeDecodeView));
+  const certificateTrees = new Map<Uint8Array, asn1js.AsnType>();
+  for (const el of certEls) {
+    if (el instanceof asn1js.Sequence && el.idBlock.isConstructed) {
+      const der = rawBytes(el);
+      certificates.push(der);
+      certificateTrees.set(der, el);
+    }
   }
-  const e = sd.encapContentInfo.eContent;
+
+  // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
+  const encapParts = children(encap, 'SignedData encapContentInfo');
+  const eContentType = oidOf(encapParts[0], 'SignedData eContentType');
   let content: Uint8Array | undefined;
-  if (e !== undefined) {
-    if (!(e instanceof asn1js.OctetString))
+  if (encapParts.length > 2) throw new ScepError('malformed', 'SignedData encapContentInfo: extra elements');
+  if (encapParts.length === 2) {
+    const wrapped = encapParts[1]!;
+    const inner = isContext(wrapped, 0, true) ? (wrapped as asn1js.Constructed).valueBlock.value : [];
+    if (inner.length !== 1) throw new ScepError('malformed', 'SignedData: bad eContent');
+    if (!(inner[0] instanceof asn1js.OctetString)) {
       throw new ScepError('malformed', 'eContent is not an OCTET STRING');
-    content = octetStringBytes(e);
+    }
+    content = octetStringBytes(inner[0]);
   }
-  return { signedData: sd, content, certificates };
+  const signerInfos = children(signerInfoSet, 'SignedData signerInfos', true).map(readSignerInfo);
+  let modelled: pkijs.SignedData | undefined;
+  return {
+    eContentType,
+    content,
+    certificates,
+    certificateTrees,
+    signerInfos,
+    get signedData() {
+      modelled ??= fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
+      return modelled;
+    },
+  };
 }
 
-/** The `certificates [0] IMPLICIT` element of a SignedData (asn1js), if any. */
-function certificateSet(signedData: unknown): asn1js.Constructed | undefined {
-  if (!(signedData instanceof asn1js.Sequence)) return undefined;
-  return signedData.valueBlock.value
-    .slice(3)
-    .find(
-      (el): el is asn1js.Constructed =>
-        el instanceof asn1js.Constructed && el.idBlock.tagClass === 3 && el.idBlock.tagNumber === 0,
-    );
+/**
+ * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT OPTIONAL, signatureAlgorithm,
+ *   signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
+ */
+function readSignerInfo(el: asn1js.AsnType): ParsedSignerInfo {
+  const what = 'SignerInfo';
+  const parts = children(el, what);
+  if (!(parts[0] instanceof asn1js.Integer)) throw new ScepError('malformed', `${what}: version missing`);
+  const sid = cmsIdentifier(parts[1], `${what} sid`);
+  const digestAlgorithm = algorithmId(parts[2], `${what} digestAlgorithm`).oid;
+  let i = 3;
+  let signedAttrs: ParsedSignerInfo['signedAttrs'];
+  const maybeAttrs = parts[i];
+  if (maybeAttrs !== undefined && isContext(maybeAttrs, 0, true)) {
+    const attributes = (maybeAttrs as asn1js.Constructed).valueBlock.value.map((a) => {
+      const [type, values, extra] = children(a, `${what} attribute`);
+      if (extra !== undefined) throw new ScepError('malformed', `${what} attribute: extra elements`);
+      return {
+        type: oidOf(type, `${what} attribute type`),
+        values: children(values, `${what} attribute values`, true),
+      };
+    });
+    signedAttrs = { der: rawBytes(maybeAttrs), attributes };
+    i++;
+  }
+  const signatureAlgorithm = algorithmId(parts[i], `${what} signatureAlgorithm`).oid;
+  const signature = octets(parts[i + 1], `${what} signature`);
+  const rest = parts.slice(i + 2);
+  if (rest.length > 1 || (rest.length === 1 && !isContext(rest[0], 1, true))) {
+    throw new ScepError('malformed', `${what}: unexpected element`);
+  }
+  return { sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature };
 }
 
 export interface VerifiedSigner {
@@ -184,15 +280,14 @@ export function verifySignedData(
   parsed: ParsedSignedData,
   candidates: readonly Uint8Array[] = parsed.certificates,
 ): VerifiedSigner {
-  const { signedData } = parsed;
-  if (signedData.signerInfos.length !== 1) {
-    throw new ScepError('malformed', `expected one SignerInfo, found ${signedData.signerInfos.length}`);
+  if (parsed.signerInfos.length !== 1) {
+    throw new ScepError('malformed', `expected one SignerInfo, found ${parsed.signerInfos.length}`);
   }
-  const si = signedData.signerInfos[0]!;
+  const si = parsed.signerInfos[0]!;
   // Parse candidates only until the signer is found (each parse costs milliseconds).
   let signer: ParsedCertificate | undefined;
   for (const c of candidates) {
-    const pc = parseCertificate(c);
+    const pc = parseCertificate(c, parsed.certificateTrees.get(c));
     if (matchesIdentifier(pc, si.sid)) {
       signer = pc;
       break;
@@ -200,8 +295,8 @@ export function verifySignedData(
   }
   if (!signer) throw new ScepError('noSignerCertificate', 'the signer certificate is not in the message');
   if (!si.signedAttrs) throw new ScepError('missingAttribute', 'SignerInfo has no authenticated attributes');
-  const digest = digestByOid(si.digestAlgorithm.algorithmId);
-  const sig = parseSignatureOid(si.signatureAlgorithm.algorithmId, digest);
+  const digest = digestByOid(si.digestAlgorithm);
+  const sig = parseSignatureOid(si.signatureAlgorithm, digest);
   if (sig.keyType !== signer.publicKey.asymmetricKeyType) {
     throw new ScepError('badSignature', 'signature algorithm does not match the signer key');
   }
@@ -222,10 +317,9 @@ export function verifySignedData(
   }
 
   // Signature over the attributes exactly as received, with the [0] IMPLICIT tag replaced by SET (RFC 5652 §5.4).
-  const received = new Uint8Array(si.signedAttrs.encodedValue);
-  const toVerify = Buffer.from(received);
+  const toVerify = Buffer.from(si.signedAttrs.der);
   toVerify[0] = 0x31;
-  const signature = new Uint8Array(si.signature.valueBlock.valueHexView);
+  const signature = si.signature;
   let ok = false;
   try {
     ok = cryptoVerify(sig.hash, toVerify, signer.publicKey, signature);
@@ -236,7 +330,7 @@ export function verifySignedData(
   return {
     signerCertificate: signer,
     digest,
-    plainRsa: si.signatureAlgorithm.algorithmId === OID.rsaEncryption,
+    plainRsa: si.signatureAlgorithm === OID.rsaEncryption,
     attributes,
   };
 }
