@@ -27,6 +27,9 @@ export async function beginTransaction(
   const now = ctx.now();
   const details = audit ? toJson(audit.details ?? {}) : '';
   return ctx.db.tx(async (c) => {
+    // Not flushed by itself (as in SQLite: a begun transaction lost in a crash was never answered); the issuing
+    // commit that follows flushes the WAL up to itself, this record included.
+    await c.query('SET LOCAL synchronous_commit TO OFF');
     // A concurrent inserter of the same key waits for the first one's commit, then does nothing.
     const created = await c.query(
       `INSERT INTO ${ctx.s}.transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)

@@ -9,6 +9,7 @@ import { runStoreConformance } from '../conformance/index.js';
 import { StoreError } from '../errors.js';
 import type { CertificateStore } from '../types.js';
 import { hashChallenge } from '../validate.js';
+import { SqliteDb } from './sqlite-db.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { WorkerJob, WorkerResult } from './sqlite-worker.test.fixture.js';
 import { randomSerial } from '../conformance/harness.js';
@@ -156,4 +157,35 @@ test('sqlite/two-threads-two-connections-one-file', async (t) => {
   );
   const claimed = [...a.claimed, ...b.claimed].sort((x, y) => x - y);
   assert.deepEqual(claimed, ids, 'every outbox item claimed once');
+});
+
+test('sqlite/relaxed-write-skips-only-its-own-fsync', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const raw = new Database(join(dir, 'ca.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  const db = new SqliteDb(raw);
+  t.after(() => db.close());
+  raw.exec('CREATE TABLE t (v INTEGER)');
+  const level = () => Number(raw.pragma('synchronous', { simple: true }));
+  const seen = db.writeRelaxed(() => {
+    raw.prepare('INSERT INTO t VALUES (1)').run();
+    return level();
+  });
+  assert.equal(seen, 1, 'the relaxed commit runs with synchronous = NORMAL');
+  assert.equal(level(), 2, 'FULL again for the next (durable) commit');
+  assert.throws(() =>
+    db.writeRelaxed(() => {
+      raw.prepare('INSERT INTO t VALUES (2)').run();
+      throw new Error('boom');
+    }),
+  );
+  assert.equal(level(), 2, 'FULL again after a rolled-back relaxed write');
+  assert.deepEqual(raw.prepare('SELECT v FROM t').all(), [{ v: 1 }]);
+  // A connection configured NORMAL stays NORMAL.
+  raw.pragma('synchronous = NORMAL');
+  const normal = new SqliteDb(raw);
+  normal.writeRelaxed(() => raw.prepare('INSERT INTO t VALUES (3)').run());
+  assert.equal(level(), 1);
 });

@@ -25,7 +25,9 @@ export function beginTransaction(
 ): BeginTransactionResult {
   const now = ctx.now().getTime();
   const details = audit ? toJson(audit.details ?? {}) : '';
-  return ctx.db.write(() => {
+  // Not fsynced by itself: a begun transaction lost in a power cut was never answered (the client retries), and
+  // the issuing commit that follows it is durable and carries it along.
+  return ctx.db.writeRelaxed(() => {
     const created = ctx.db
       .stmt(
         `INSERT INTO transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
