@@ -27,28 +27,73 @@ export interface CertificateTemplate {
 }
 
 /**
- * Build a v3 certificate with pkijs and sign its TBS bytes with `signer`.
+ * Build a v3 certificate (RFC 5280 §4.1) with asn1js and sign its TBS bytes with `signer`. The issuer, subject and
+ * public key are the DER given, re-emitted as parsed (asn1js keeps each primitive's bytes), never rebuilt.
  * @returns the certificate DER
  */
 export async function buildCertificate(template: CertificateTemplate, signer: Signer): Promise<Uint8Array> {
-  const sigAlg = new pkijs.AlgorithmIdentifier({ algorithmId: signer.algorithm.oid });
-  if (signer.algorithm.keyType === 'rsa') sigAlg.algorithmParams = new asn1js.Null();
-  const cert = new pkijs.Certificate({
-    version: 2,
-    serialNumber: new asn1js.Integer({ valueHex: toArrayBuffer(template.serial) }),
-    signature: sigAlg,
-    issuer: parseName(template.issuer),
-    subject: parseName(template.subject),
-    notBefore: x509Time(template.notBefore),
-    notAfter: x509Time(template.notAfter),
-    subjectPublicKeyInfo: pkijs.PublicKeyInfo.fromBER(toArrayBuffer(template.spki)),
-    extensions: template.extensions.map(toPkijsExtension),
-    signatureAlgorithm: sigAlg,
+  const sigAlg = () =>
+    new asn1js.Sequence({
+      value: [
+        new asn1js.ObjectIdentifier({ value: signer.algorithm.oid }),
+        ...(signer.algorithm.keyType === 'rsa' ? [new asn1js.Null()] : []),
+      ],
+    });
+  const extensions = template.extensions.map(
+    (ext) =>
+      new asn1js.Sequence({
+        value: [
+          new asn1js.ObjectIdentifier({ value: ext.oid }),
+          ...(ext.critical ? [new asn1js.Boolean({ value: true })] : []),
+          new asn1js.OctetString({ valueHex: toArrayBuffer(ext.value) }),
+        ],
+      }),
+  );
+  const tbs = new asn1js.Sequence({
+    value: [
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        value: [new asn1js.Integer({ value: 2 })],
+      }),
+      new asn1js.Integer({ valueHex: toArrayBuffer(template.serial) }),
+      sigAlg(),
+      derElement(template.issuer, 'issuer Name'),
+      new asn1js.Sequence({ value: [timeElement(template.notBefore), timeElement(template.notAfter)] }),
+      derElement(template.subject, 'subject Name'),
+      derElement(template.spki, 'SubjectPublicKeyInfo'),
+      ...(extensions.length
+        ? [
+            new asn1js.Constructed({
+              idBlock: { tagClass: 3, tagNumber: 3 },
+              value: [new asn1js.Sequence({ value: extensions })],
+            }),
+          ]
+        : []),
+    ],
   });
-  cert.tbsView = new Uint8Array(cert.encodeTBS().toBER());
-  const signature = await signer.sign(cert.tbsView);
-  cert.signatureValue = new asn1js.BitString({ valueHex: toArrayBuffer(signature) });
-  return new Uint8Array(cert.toSchema(false).toBER());
+  const tbsDer = new Uint8Array(tbs.toBER());
+  const signature = await signer.sign(tbsDer);
+  const cert = new asn1js.Sequence({
+    value: [tbs, sigAlg(), new asn1js.BitString({ valueHex: toArrayBuffer(signature) })],
+  });
+  return new Uint8Array(cert.toBER());
+}
+
+/** One SEQUENCE given as DER (a Name or a SubjectPublicKeyInfo), as an asn1js element that re-encodes to it. */
+function derElement(der: Uint8Array, what: string): asn1js.AsnType {
+  const parsed = asn1js.fromBER(der);
+  if (parsed.offset !== der.byteLength || !(parsed.result instanceof asn1js.Sequence)) {
+    throw new CaError('bad-name', `invalid ${what} DER`);
+  }
+  return parsed.result;
+}
+
+/** RFC 5280 §4.1.2.5 as an asn1js element: UTCTime through 2049, GeneralizedTime from 2050, whole seconds. */
+function timeElement(date: Date): asn1js.AsnType {
+  const valueDate = wholeSeconds(date);
+  return valueDate.getUTCFullYear() < 2050
+    ? new asn1js.UTCTime({ valueDate })
+    : new asn1js.GeneralizedTime({ valueDate });
 }
 
 /**
