@@ -1,7 +1,5 @@
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
-import { toArrayBuffer } from '../bytes.js';
 import { PolicyError } from '../errors.js';
 import { OID } from '../oids.js';
 import type { ExtensionSpec } from '../certs/certificate-builder.js';
@@ -47,35 +45,93 @@ const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384'
  * @throws PolicyError badRequest (not a CSR), badAlg (unsupported signature algorithm), badMessageCheck (bad signature)
  */
 export function parseCsr(der: Uint8Array): ParsedCsr {
-  let req: pkijs.CertificationRequest;
-  try {
-    req = pkijs.CertificationRequest.fromBER(toArrayBuffer(der));
-  } catch (err) {
-    throw new PolicyError('badRequest', 'the CSR is not a valid PKCS#10 request', err);
-  }
-  const spki = new Uint8Array(req.subjectPublicKeyInfo.toSchema().toBER());
+  const req = readRequest(der);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(req.spki), format: 'der', type: 'spki' });
   } catch (err) {
     throw new PolicyError('badAlg', 'the CSR public key is not supported', err);
   }
   verifySignature(req, key);
-  const attributes = req.attributes ?? [];
-  const subject = new Uint8Array(req.subject.toSchema().toBER());
   return {
     der,
-    subject,
-    subjectText: nameToString(subject),
-    spki,
+    subject: req.subject,
+    subjectText: nameToString(req.subject),
+    spki: req.spki,
     publicKey: describeKey(key),
-    challengePassword: readChallenge(attributes),
-    extensions: readExtensions(attributes),
+    challengePassword: readChallenge(req.attributes),
+    extensions: readExtensions(req.attributes),
   };
 }
 
-function verifySignature(req: pkijs.CertificationRequest, key: KeyObject): void {
-  const algOid = req.signatureAlgorithm.algorithmId;
+interface CsrAttribute {
+  type: string;
+  values: asn1js.AsnType[];
+}
+
+interface RawRequest {
+  /** CertificationRequestInfo as received: what the signature covers. */
+  info: Uint8Array;
+  subject: Uint8Array;
+  spki: Uint8Array;
+  attributes: CsrAttribute[];
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+}
+
+const notCsr = (detail: string, cause?: unknown) =>
+  new PolicyError('badRequest', `the CSR is not a valid PKCS#10 request (${detail})`, cause);
+
+const isSeq = (el: asn1js.AsnType | undefined): el is asn1js.Sequence =>
+  el instanceof asn1js.Sequence && el.idBlock.isConstructed;
+
+/**
+ * Reads a CertificationRequest (RFC 2986 §4) by position from asn1js's tree (a pkijs schema match costs
+ * milliseconds per request):
+ * `SEQUENCE { SEQUENCE { version, subject Name, SubjectPublicKeyInfo, [0] IMPLICIT attributes }, AlgorithmIdentifier,
+ * BIT STRING }`.
+ */
+function readRequest(der: Uint8Array): RawRequest {
+  let parsed: ReturnType<typeof asn1js.fromBER>;
+  try {
+    parsed = asn1js.fromBER(der);
+  } catch (err) {
+    throw notCsr('bad DER', err);
+  }
+  if (parsed.offset !== der.byteLength) throw notCsr('bad DER');
+  const root = parsed.result;
+  const [info, alg, sig, extra] = isSeq(root) ? root.valueBlock.value : [];
+  if (!isSeq(info) || !isSeq(alg) || !(sig instanceof asn1js.BitString) || extra !== undefined) {
+    throw notCsr('not a CertificationRequest');
+  }
+  const [version, subject, spki, attrs, more] = info.valueBlock.value;
+  const attrsOk =
+    attrs === undefined ||
+    (attrs.idBlock.tagClass === 3 && attrs.idBlock.tagNumber === 0 && attrs.idBlock.isConstructed);
+  if (!(version instanceof asn1js.Integer) || !isSeq(subject) || !isSeq(spki) || !attrsOk || more) {
+    throw notCsr('bad CertificationRequestInfo');
+  }
+  const attributes = ((attrs as asn1js.Constructed | undefined)?.valueBlock.value ?? []).map((a) => {
+    const [type, values, rest] = isSeq(a) ? a.valueBlock.value : [];
+    if (!(type instanceof asn1js.ObjectIdentifier) || !(values instanceof asn1js.Set) || rest) {
+      throw notCsr('bad attribute');
+    }
+    return { type: type.valueBlock.toString(), values: values.valueBlock.value };
+  });
+  const algOid = alg.valueBlock.value[0];
+  if (!(algOid instanceof asn1js.ObjectIdentifier)) throw notCsr('bad signature algorithm');
+  return {
+    info: info.valueBeforeDecodeView,
+    subject: new Uint8Array(subject.valueBeforeDecodeView),
+    spki: new Uint8Array(spki.valueBeforeDecodeView),
+    attributes,
+    signatureAlgorithm: algOid.valueBlock.toString(),
+    signature: sig.valueBlock.valueHexView,
+  };
+}
+
+function verifySignature(req: RawRequest, key: KeyObject): void {
+  const algOid = req.signatureAlgorithm;
   const hash = SIG_HASH[algOid];
   const keyType = key.asymmetricKeyType;
   const isEcdsaAlg = algOid.startsWith('1.2.840.10045.4.');
@@ -84,7 +140,7 @@ function verifySignature(req: pkijs.CertificationRequest, key: KeyObject): void 
   }
   let ok = false;
   try {
-    ok = cryptoVerify(hash, req.tbsView, key, req.signatureValue.valueBlock.valueHexView);
+    ok = cryptoVerify(hash, req.info, key, req.signature);
   } catch (err) {
     throw new PolicyError('badMessageCheck', 'the CSR signature could not be verified', err);
   }
@@ -101,7 +157,7 @@ function describeKey(key: KeyObject): CsrPublicKey {
   return { type: 'other', name: String(key.asymmetricKeyType) };
 }
 
-function readChallenge(attributes: pkijs.Attribute[]): string | null {
+function readChallenge(attributes: CsrAttribute[]): string | null {
   const attr = attributes.find((a) => a.type === OID.challengePassword);
   const value = attr?.values[0];
   if (value === undefined) return null;
@@ -117,22 +173,32 @@ function readChallenge(attributes: pkijs.Attribute[]): string | null {
   throw new PolicyError('badRequest', 'challengePassword has an unsupported string type');
 }
 
-function readExtensions(attributes: pkijs.Attribute[]): ExtensionSpec[] {
+/** Extensions ::= SEQUENCE OF SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+function readExtensions(attributes: CsrAttribute[]): ExtensionSpec[] {
   const out: ExtensionSpec[] = [];
+  const bad = () => new PolicyError('badRequest', 'malformed extensionRequest attribute');
   for (const attr of attributes) {
     if (attr.type !== OID.extensionRequest && attr.type !== OID.msExtensionRequest) continue;
     for (const value of attr.values) {
-      let exts: pkijs.Extensions;
-      try {
-        exts = new pkijs.Extensions({ schema: value });
-      } catch (err) {
-        throw new PolicyError('badRequest', 'malformed extensionRequest attribute', err);
-      }
-      for (const e of exts.extensions) {
+      if (!isSeq(value)) throw bad();
+      for (const e of value.valueBlock.value) {
+        const parts = isSeq(e) ? e.valueBlock.value : [];
+        const [id, second, third] = parts;
+        const critical = parts.length === 3 ? second : undefined;
+        const extnValue = parts.length === 3 ? third : second;
+        if (
+          !(id instanceof asn1js.ObjectIdentifier) ||
+          (critical !== undefined && !(critical instanceof asn1js.Boolean)) ||
+          !(extnValue instanceof asn1js.OctetString) ||
+          extnValue.idBlock.isConstructed ||
+          parts.length > 3
+        ) {
+          throw bad();
+        }
         out.push({
-          oid: e.extnID,
-          critical: e.critical,
-          value: new Uint8Array(e.extnValue.valueBlock.valueHexView),
+          oid: id.valueBlock.toString(),
+          critical: critical?.valueBlock.value ?? false,
+          value: new Uint8Array(extnValue.valueBlock.valueHexView),
         });
       }
     }
