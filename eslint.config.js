@@ -30,4 +30,19 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // The admin console's browser modules (no bundler): browser globals instead of Node's.
+    files: ['packages/server/admin-ui/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        URLSearchParams: 'readonly',
+        addEventListener: 'readonly',
+        removeEventListener: 'readonly',
+        prompt: 'readonly',
+      },
+    },
+  },
 );

@@ -28,3 +28,13 @@ export type {
   OcspResponderLike,
   CertificateLookupLike,
 } from './authority-backend.js';
+export {
+  ADMIN_PREFIX,
+  DEFAULT_ADMIN,
+  DEFAULT_SCRYPT,
+  hashPassword,
+  parsePasswordHash,
+  registerAdminConsole,
+  verifyPassword,
+} from './admin/index.js';
+export type { AdminAuthority, AdminConsoleOptions, AdminKeyCertificate, AdminStore } from './admin/index.js';

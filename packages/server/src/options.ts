@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Capability } from '@scepkit/scep';
+import type { AdminConsoleOptions } from './admin/options.js';
 import type { ScepBackend } from './backend.js';
 import type { MetricsOptions, ScepMetrics } from './metrics.js';
 import type { ScepPkiOptions } from './pki.js';
@@ -112,4 +113,6 @@ export interface ScepServerOptions {
   /** Fastify's `trustProxy`, so the client address (rate limit, logs) is right behind a proxy. Default false. */
   trustProxy?: boolean | string | string[];
   clock?: () => Date;
+  /** The admin console under `/admin`; absent: not served (404). */
+  admin?: AdminConsoleOptions;
 }

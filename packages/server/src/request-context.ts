@@ -12,6 +12,7 @@ export type OperationLabel =
   | 'ocsp'
   | 'healthz'
   | 'metrics'
+  | 'admin'
   | 'other';
 
 /** What the per-request log line and metrics report. Never holds secrets. */

@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { registerAdminConsole } from './admin/console.js';
 import type { ScepBackend } from './backend.js';
 import { registerCrlRoute } from './crl-route.js';
 import { ServerError } from './errors.js';
@@ -94,7 +95,8 @@ function createHttpServer(limits: ServerLimits, tls: ScepServerOptions['tls']) {
 }
 
 /**
- * Builds the SCEP service (RFC 8894) with `/crl`, `/ocsp`, `/healthz` and `/metrics`.
+ * Builds the SCEP service (RFC 8894) with `/crl`, `/ocsp`, `/healthz`, `/metrics` and, when `admin` is given,
+ * the admin console under `/admin`.
  * Parses the CA/RA material once; throws `ServerError` on bad options.
  *
  * @example
@@ -195,6 +197,7 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   }
+  if (options.admin) registerAdminConsole(app, options.admin, () => doctor);
 
   return {
     app,
