@@ -4,6 +4,7 @@ import { registerEnroll } from './commands/enroll-command.js';
 import { registerInit } from './commands/init-command.js';
 import { registerServe } from './commands/serve-command.js';
 import { registerAdmin } from './commands/admin-commands.js';
+import { registerAdminPassword } from './commands/admin-password-command.js';
 import { registerDemo, registerStart } from './commands/demo-command.js';
 import { CliError } from './errors.js';
 import { registerDoctor } from './intune/doctor-command.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerDemo(program);
   registerAdmin(program);
+  registerAdminPassword(program);
   registerEnroll(program);
   registerDoctor(program);
   return program;

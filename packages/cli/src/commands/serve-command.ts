@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { dataDirLayout } from '../setup/data-dir.js';
 import { initDataDir } from '../setup/init.js';
 import { openRuntime } from '../setup/runtime.js';
+import { adminConsoleOptions } from '../setup/admin-console.js';
 import { formatDoctor, runDoctor, type DoctorReport } from '../intune/doctor.js';
 import { startIntuneWorkers } from '../intune/workers.js';
 import { tlsMaterial } from '../setup/tls.js';
@@ -45,8 +46,13 @@ export async function serve(config: Config, o: ServeOptions = {}) {
     pki: rt.pki,
     ...(e.capabilities ? { capabilities: e.capabilities } : {}),
   }));
+  const admin = await adminConsoleOptions(rt).catch(async (err: unknown) => {
+    await rt.close();
+    throw err;
+  });
   const server = createScepServer({
     endpoints,
+    ...(admin ? { admin } : {}),
     backend,
     logger,
     trustProxy: config.server.trustProxy,
@@ -94,6 +100,7 @@ export async function serve(config: Config, o: ServeOptions = {}) {
       `  CA certificate: ${l.caCert}`,
       `  CA SHA-256 fingerprint: ${fp}`,
       `  CRL: ${url}/crl   OCSP: ${url}/ocsp   health: ${url}/healthz   metrics: ${url}/metrics`,
+      ...(admin ? [`  admin console: ${url}/admin`] : []),
       `  data: ${config.dataDir} (${config.store.type})`,
       'enroll a test client:',
       `  npx scepkit enroll -u ${url}${first.path} --ca-fingerprint ${fp} ` +

@@ -76,6 +76,32 @@ export const IntuneSchema = z
     }
   });
 
+/** The admin console under `/admin` (served only when this section is present). */
+export const AdminSchema = z
+  .object({
+    /** File holding the scrypt hash (`scepkit admin-password` writes it); default <dataDir>/secrets/admin-password. */
+    passwordHashFile: z.string().optional(),
+    /** The scrypt hash itself (`scrypt$N$r$p$salt$hash`), never the password. */
+    passwordHash: z.string().startsWith('scrypt$', 'a scrypt hash from `scepkit admin-password`').optional(),
+    /** Recorded in the audit log as `admin:<name>`. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,32}$/, 'letters, digits, ".", "_" or "-" (at most 32)')
+      .default('console'),
+    /** Absolute session lifetime. */
+    sessionTtlMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(60),
+  })
+  .strict()
+  .refine((a) => !(a.passwordHash && a.passwordHashFile), {
+    message: 'passwordHash and passwordHashFile: give one',
+    path: ['passwordHash'],
+  });
+
 export const ConfigSchema = z
   .object({
     dataDir: z.string().default('./data'),
@@ -155,6 +181,7 @@ export const ConfigSchema = z
       .min(1)
       .default([{ path: '/scep', profile: 'default', challenge: { type: 'static' } }]),
     intune: IntuneSchema.optional(),
+    admin: AdminSchema.optional(),
     crl: z
       .object({
         validityHours: z.number().positive().default(24),
@@ -200,3 +227,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type EndpointConfig = z.infer<typeof EndpointSchema>;
 export type ProfileConfig = z.infer<typeof ProfileSchema>;
 export type IntuneConfig = z.infer<typeof IntuneSchema>;
+export type AdminConfig = z.infer<typeof AdminSchema>;

@@ -18,6 +18,8 @@ export interface DataDirLayout {
   passphrase: string;
   /** Generated static challenge password, 0600. */
   staticChallenge: string;
+  /** scrypt hash of the admin console password, 0600 (`scepkit admin-password`). */
+  adminPassword: string;
   sqlite: string;
 }
 
@@ -36,6 +38,7 @@ export function dataDirLayout(root: string): DataDirLayout {
     tlsKey: join(root, 'tls', 'tls.key.pem'),
     passphrase: join(root, 'secrets', 'key-passphrase'),
     staticChallenge: join(root, 'secrets', 'static-challenge'),
+    adminPassword: join(root, 'secrets', 'admin-password'),
     sqlite: join(root, 'scepkit.db'),
   };
 }

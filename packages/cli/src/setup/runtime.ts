@@ -38,6 +38,8 @@ export interface Runtime {
   authority: Authority;
   crl: CrlPublisher;
   ocsp: OcspResponder;
+  /** The delegated OCSP signer's certificate, if there is one. */
+  ocspCertificate: Uint8Array | undefined;
   pki: ScepPkiOptions;
   /** Endpoint name (derived from its path) -> endpoint config. */
   endpoints: Map<string, EndpointConfig>;
@@ -238,6 +240,7 @@ export async function openRuntime(
     authority,
     crl,
     ocsp,
+    ocspCertificate: ocspCert,
     pki,
     endpoints,
     intune,
