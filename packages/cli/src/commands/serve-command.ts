@@ -36,7 +36,10 @@ export async function serve(config: Config, o: ServeOptions = {}) {
   const caLogger = {
     warn: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message),
   };
-  const rt = await openRuntime(config, o.env ?? process.env, { logger: caLogger });
+  const rt = await openRuntime(config, o.env ?? process.env, {
+    logger: caLogger,
+    intuneLogger: logger.child({ component: 'intune' }),
+  });
   const tls = config.server.tls.enabled ? await tlsMaterial(config, rt) : undefined;
   const backend = authorityBackend({ authority: rt.authority, crl: rt.crl, ocsp: rt.ocsp, store: rt.store });
   const endpoints: ScepEndpointOptions[] = [...rt.endpoints].map(([name, e]) => ({

@@ -25,6 +25,7 @@ import type { ScepPkiOptions } from '@scepkit/server';
 import type { Config, EndpointConfig, ProfileConfig } from '../config/schema.js';
 import { CliError } from '../errors.js';
 import { openIntune, type IntuneServices } from '../intune/client.js';
+import type { IntuneLogger } from '@scepkit/intune';
 import { fromPemAll } from '../pem.js';
 import { dataDirLayout } from './data-dir.js';
 import { assertInitialized, keyPassphrase } from './init.js';
@@ -155,6 +156,8 @@ export async function openRuntime(
   env: NodeJS.ProcessEnv = process.env,
   o: {
     logger?: AuthorityLogger;
+    /** Where the Intune client logs its calls (activity ids, codes, retries; never a challenge or a token). */
+    intuneLogger?: IntuneLogger;
     /**
      * Admin commands (certs, crl, requests, challenge) never enroll: they open no Intune client, so they need no
      * Intune secret, and an Intune endpoint gets a verifier that refuses (fail closed).
@@ -212,7 +215,8 @@ export async function openRuntime(
         }
       : {}),
   });
-  const intune = config.intune && !o.offline ? await openIntune(config.intune, env) : undefined;
+  const intune =
+    config.intune && !o.offline ? await openIntune(config.intune, env, o.intuneLogger) : undefined;
   const x: VerifierContext = {
     config,
     store,
