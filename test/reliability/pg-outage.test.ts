@@ -1,8 +1,9 @@
 /*
- * PostgreSQL going away under load. scepkit reaches PostgreSQL through a TCP proxy the test controls: an "outage"
- * cuts every open connection and refuses new ones (what clients see during `pg_ctlcluster 15 main restart`,
- * without restarting the database other tests share). During the outage every request fails cleanly (HTTP 500 or
- * a signed CertRep FAILURE; no hang, no crash); afterwards the same requests succeed; nothing is lost.
+ * PostgreSQL going away under load, two ways: (1) a TCP proxy the test controls cuts every open connection and
+ * refuses new ones, on the shared cluster; (2) a real restart of a private cluster of the test's own: killed
+ * without a checkpoint (`pg_ctl stop -m immediate`, like a crash), down for a while, started again (WAL replay).
+ * During the outage every request fails cleanly (HTTP 500 or a signed CertRep FAILURE; no hang, no crash);
+ * afterwards the same requests succeed; nothing is lost.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +27,7 @@ import {
   spawnScepkit,
 } from './harness.js';
 import type { CaView, PreparedRequest, ScepkitProcess } from './harness.js';
+import { PrivatePostgres, requirePrivatePostgres } from './private-postgres.js';
 import { checkInvariants, dropSchema, openStore, requirePostgres, uniqueSchema } from './stores.js';
 import type { Received } from './stores.js';
 
@@ -85,12 +87,119 @@ async function send(url: string, ca: CaView, req: PreparedRequest): Promise<Answ
   return { kind: 'cert', der: issuedTo(rep, req.device)! };
 }
 
-describe('PostgreSQL outage under load', () => {
+interface Outage {
+  /** Takes the database away (may block while it stops). */
+  down(): void;
+  /** Brings it back. */
+  up(): void;
+  /** What happened, for the diagnostic line. */
+  describe(): string;
+}
+
+/**
+ * Before: all issued. During: the database goes away while requests are in flight; each gets a clean answer and
+ * the server stays up. After: the failed requests, re-sent, and new ones are issued; the store holds every
+ * certificate a client received, without duplicates.
+ */
+async function outageScenario(
+  t: { diagnostic(message: string): void },
+  o: { s: ScepkitProcess; dataDir: string; schema: string; storeUrl: string; outage: Outage; tag: string },
+): Promise<void> {
+  const { s, outage } = o;
+  const url = `${s.url}/scep`;
+  const ca = await getCaCert(url);
+  const challenge = readFileSync(join(o.dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
+  const keys = await Promise.all([0, 1, 2].map(() => rsaKeys()));
+  const reqs = await pool([...Array(3 * PER_PHASE).keys()], 8, async (i) =>
+    prepare(
+      ca,
+      await makeDevice({ subject: `CN=${o.tag}-${i},O=scepkit`, challenge, keys: keys[i % 3]! }),
+      undefined,
+      `${o.tag}-${i}`,
+    ),
+  );
+  const received: Received[] = [];
+  const keep = (r: PreparedRequest, a: Answer) => {
+    assert.equal(a.kind, 'cert', `${r.transactionId}: ${JSON.stringify(a)}`);
+    if (a.kind === 'cert')
+      received.push({
+        transactionId: r.transactionId,
+        profile: PROFILE,
+        der: a.der,
+        serial: serialOf(a.der),
+      });
+  };
+
+  await pool(reqs.slice(0, PER_PHASE), 10, async (r) => keep(r, await send(url, ca, r)));
+
+  // The cut comes after 30 ms or 3 answers, whichever first: some requests are mid-way, the rest start after.
+  const during = reqs.slice(PER_PHASE, 2 * PER_PHASE);
+  let answeredDuring = 0;
+  let isDown = false;
+  const takeDown = () => {
+    if (isDown) return;
+    isDown = true;
+    outage.down();
+  };
+  const inFlight = pool(during, 10, async (r) => {
+    const a = await send(url, ca, r);
+    if (++answeredDuring === 3) takeDown();
+    return a;
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  takeDown();
+  const outageAnswers = await inFlight.catch((err: unknown) => {
+    throw new Error(`no answer during the outage (server ${s.exited() ? 'exited' : 'up'}):\n${s.output()}`, {
+      cause: err,
+    });
+  });
+  const failed = outageAnswers.filter((a) => a.kind === 'failed');
+  // Those answered before the cut were issued: they count as received.
+  for (const [i, a] of outageAnswers.entries()) if (a.kind === 'cert') keep(during[i]!, a);
+  assert.ok(failed.length > 0, 'the outage was felt');
+  assert.ok(!s.exited(), 'the server survived the outage');
+
+  outage.up();
+  const retry = during.filter((_, i) => outageAnswers[i]!.kind === 'failed');
+  const afterwards = [...retry, ...reqs.slice(2 * PER_PHASE)];
+  const deadline = Date.now() + 20_000;
+  await pool(afterwards, 10, async (r) => {
+    // The first requests after the outage may still meet a dead pooled connection: bounded retries.
+    for (;;) {
+      const a = await send(url, ca, r);
+      if (a.kind === 'cert' || Date.now() > deadline) return keep(r, a);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  });
+  t.diagnostic(
+    `${outage.describe()}: ${failed.length} requests failed cleanly ` +
+      `(${[...new Set(failed.map((a) => (a.kind === 'failed' ? a.how : '')))].join(', ')}), all re-sent and issued`,
+  );
+
+  const store = openStore('postgres', o.dataDir, o.schema, o.storeUrl);
+  try {
+    assert.equal(await checkInvariants(store, received), 0, 'nothing lost');
+    assert.equal(received.length, 3 * PER_PHASE);
+  } finally {
+    await store.close();
+  }
+}
+
+function startOnPostgres(dataDir: string, url: string, schema: string): Promise<ScepkitProcess> {
+  return spawnScepkit(dataDir, {
+    server: NO_RATE_LIMIT,
+    store: { type: 'postgres', url, schema },
+    endpoints: [{ path: '/scep', profile: PROFILE, challenge: { type: 'static' } }],
+    log: { level: 'error' },
+  });
+}
+
+describe('PostgreSQL outage under load: connections cut', () => {
   let skip: string | undefined;
   const schema = uniqueSchema('pgoutage');
   let proxy: FlakyProxy;
   let s: ScepkitProcess | undefined;
-  let dataDir: string;
+  const dataDir = tempDir('pg-outage');
 
   before(async () => {
     skip = await requirePostgres();
@@ -99,13 +208,7 @@ describe('PostgreSQL outage under load', () => {
     proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const viaProxy = new URL(PG_URL);
     viaProxy.host = `127.0.0.1:${await proxy.listen()}`;
-    dataDir = tempDir('pg-outage');
-    s = await spawnScepkit(dataDir, {
-      server: NO_RATE_LIMIT,
-      store: { type: 'postgres', url: viaProxy.toString(), schema },
-      endpoints: [{ path: '/scep', profile: PROFILE, challenge: { type: 'static' } }],
-      log: { level: 'error' },
-    });
+    s = await startOnPostgres(dataDir, viaProxy.toString(), schema);
   });
   after(async () => {
     await s?.stop();
@@ -113,88 +216,63 @@ describe('PostgreSQL outage under load', () => {
     if (!skip) await dropSchema(schema);
   });
 
-  it(
-    'ok/fails-cleanly-during-the-outage-succeeds-after-nothing-lost',
-    { skip, timeout: 80_000 },
-    async (t) => {
-      const url = `${s!.url}/scep`;
-      const ca = await getCaCert(url);
-      const challenge = readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
-      const keys = await Promise.all([0, 1, 2].map(() => rsaKeys()));
-      const reqs = await pool([...Array(3 * PER_PHASE).keys()], 8, async (i) =>
-        prepare(
-          ca,
-          await makeDevice({ subject: `CN=pg-${i},O=scepkit`, challenge, keys: keys[i % 3]! }),
-          undefined,
-          `pg-outage-${i}`,
-        ),
-      );
-      const received: Received[] = [];
-      const keep = (r: PreparedRequest, a: Answer) => {
-        assert.equal(a.kind, 'cert', `${r.transactionId}: ${JSON.stringify(a)}`);
-        if (a.kind === 'cert')
-          received.push({
-            transactionId: r.transactionId,
-            profile: PROFILE,
-            der: a.der,
-            serial: serialOf(a.der),
-          });
-      };
-
-      // Before: all issued.
-      const before = reqs.slice(0, PER_PHASE);
-      await pool(before, 10, async (r) => keep(r, await send(url, ca, r)));
-
-      // During: the database goes away while these are in flight; each gets a clean answer, the server stays up.
-      const during = reqs.slice(PER_PHASE, 2 * PER_PHASE);
-      // The cut comes after 30 ms or 3 answers, whichever first: some requests are mid-way, the rest start after.
-      let answeredDuring = 0;
-      const inFlight = pool(during, 10, async (r) => {
-        const a = await send(url, ca, r);
-        if (++answeredDuring === 3) proxy.down();
-        return a;
-      });
-      await new Promise((r) => setTimeout(r, 30));
-      proxy.down();
-      const outageAnswers = await inFlight.catch((err: unknown) => {
-        throw new Error(
-          `no answer during the outage (server ${s!.exited() ? 'exited' : 'up'}):\n${s!.output()}`,
-          {
-            cause: err,
-          },
-        );
-      });
-      const failed = outageAnswers.filter((a) => a.kind === 'failed');
-      // Those answered before the cut were issued: they count as received.
-      for (const [i, a] of outageAnswers.entries()) if (a.kind === 'cert') keep(during[i]!, a);
-      assert.ok(failed.length > 0, 'the outage was felt');
-      assert.ok(!s!.exited(), 'the server survived the outage');
-
-      // After: the pool reconnects; the failed requests, re-sent, and new ones succeed.
-      proxy.up();
-      const retry = during.filter((_, i) => outageAnswers[i]!.kind === 'failed');
-      const afterwards = [...retry, ...reqs.slice(2 * PER_PHASE)];
-      const deadline = Date.now() + 20_000;
-      await pool(afterwards, 10, async (r) => {
-        // The first requests after the outage may still meet a dead pooled connection: bounded retries.
-        for (;;) {
-          const a = await send(url, ca, r);
-          if (a.kind === 'cert' || Date.now() > deadline) return keep(r, a);
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      });
-      t.diagnostic(
-        `outage: ${proxy.cut} connections cut, ${failed.length} requests failed cleanly ` +
-          `(${[...new Set(failed.map((a) => (a.kind === 'failed' ? a.how : '')))].join(', ')}), all re-sent and issued`,
-      );
-
-      const store = openStore('postgres', dataDir, schema);
-      try {
-        assert.equal(await checkInvariants(store, received), 0, 'nothing lost');
-        assert.equal(received.length, 3 * PER_PHASE);
-      } finally {
-        await store.close();
-      }
-    },
+  it('ok/fails-cleanly-during-the-outage-succeeds-after-nothing-lost', { skip, timeout: 80_000 }, (t) =>
+    outageScenario(t, {
+      s: s!,
+      dataDir,
+      schema,
+      storeUrl: PG_URL,
+      tag: 'pg-outage',
+      outage: {
+        down: () => proxy.down(),
+        up: () => proxy.up(),
+        describe: () => `outage: ${proxy.cut} connections cut`,
+      },
+    }),
   );
+});
+
+describe('PostgreSQL outage under load: the server crashes and restarts', () => {
+  const skip = requirePrivatePostgres();
+  const schema = 'scepkit';
+  let pg: PrivatePostgres | undefined;
+  let s: ScepkitProcess | undefined;
+  const dataDir = tempDir('pg-restart');
+
+  before(async () => {
+    if (skip) return;
+    pg = await PrivatePostgres.create();
+    s = await startOnPostgres(dataDir, pg.url, schema);
+  });
+  after(async () => {
+    await s?.stop();
+    await pg?.close();
+  });
+
+  it('ok/real-restart-fails-cleanly-then-succeeds-nothing-lost', { skip, timeout: 120_000 }, async (t) => {
+    let downMs = 0;
+    let downAt = 0;
+    try {
+      await outageScenario(t, {
+        s: s!,
+        dataDir,
+        schema,
+        storeUrl: pg!.url,
+        tag: 'pg-restart',
+        outage: {
+          down: () => {
+            downAt = Date.now();
+            pg!.stop('immediate');
+          },
+          up: () => {
+            pg!.start();
+            downMs = Date.now() - downAt;
+          },
+          describe: () => `PostgreSQL killed (stop -m immediate) and restarted, down ${downMs} ms`,
+        },
+      });
+    } catch (err) {
+      throw new Error(`${String(err)}\nPostgreSQL log:\n${pg!.log().slice(-3000)}`, { cause: err });
+    }
+  });
 });

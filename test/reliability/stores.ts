@@ -44,10 +44,15 @@ export function storeConfig(kind: StoreKind, schema: string): Record<string, unk
   return kind === 'sqlite' ? { type: 'sqlite' } : { type: 'postgres', url: PG_URL, schema };
 }
 
-export function openStore(kind: StoreKind, dataDir: string, schema: string): CertificateStore {
+export function openStore(
+  kind: StoreKind,
+  dataDir: string,
+  schema: string,
+  url: string = PG_URL,
+): CertificateStore {
   return kind === 'sqlite'
     ? new SqliteStore({ filename: join(dataDir, 'scepkit.db') })
-    : new PostgresStore({ connectionString: PG_URL, schema, poolMax: 2 });
+    : new PostgresStore({ connectionString: url, schema, poolMax: 2 });
 }
 
 /** Every certificate in the store (at most a few thousand in these tests). */
