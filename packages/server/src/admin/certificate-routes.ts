@@ -71,9 +71,8 @@ export function registerCertificateRoutes(api: FastifyInstance, x: AdminContext)
     );
     const seen = new Map<string, CertificateRecord>();
     for (const c of results.flat()) seen.set(c.serial, c);
-    const all = [...seen.values()].sort(
-      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.serial.localeCompare(a.serial),
-    );
+    // Stable sort: ties keep the store's order (newest first by insertion).
+    const all = [...seen.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     const page = all.slice(q.offset, q.offset + q.limit);
     return {
       items: page.map(summarize),

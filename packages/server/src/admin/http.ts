@@ -50,8 +50,8 @@ export function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return request.headers['sec-fetch-site'] !== 'cross-site';
   try {
-    const u = new URL(origin);
-    return u.protocol === `${request.protocol}:` && u.host === request.host;
+    // Compared as URLs, so that a default port (`:443`, `:80`) given on one side only still matches.
+    return new URL(origin).origin === new URL(`${request.protocol}://${request.host}`).origin;
   } catch {
     return false;
   }
