@@ -32,6 +32,12 @@ describe('log redaction over the whole flow', () => {
     assert.ok(lines.length >= 20, `expected many log lines, got ${lines.length}`);
     assert.ok(lines.some((l) => l.includes('"op":"PKIOperation"') && l.includes('"pkiStatus":"SUCCESS"')));
     assert.ok(lines.some((l) => l.includes('"pkiStatus":"FAILURE"')));
+    // The Intune client's own lines (calls, activity ids, codes) are in the same log.
+    const intune = lines.filter((l) => l.includes('"component":"intune"'));
+    assert.ok(
+      intune.some((l) => l.includes('"activityId"') && l.includes('succeeded')),
+      'Intune client lines',
+    );
     for (const c of secrets.challenges) {
       assert.ok(c.length >= 16);
       // Any 24-character piece of a challenge (Intune's are ~6.5 kB of base64).
