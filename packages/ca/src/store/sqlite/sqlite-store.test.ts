@@ -6,13 +6,13 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { runStoreConformance } from '../conformance/index.js';
-import { StoreError } from '../errors.js';
+import { DuplicateSerialError, StoreError } from '../errors.js';
 import type { CertificateStore } from '../types.js';
 import { hashChallenge } from '../validate.js';
 import { SqliteDb } from './sqlite-db.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { WorkerJob, WorkerResult } from './sqlite-worker.test.fixture.js';
-import { randomSerial } from '../conformance/harness.js';
+import { FakeClock, makeCert, randomSerial } from '../conformance/harness.js';
 
 runStoreConformance({
   name: 'sqlite',
@@ -188,4 +188,36 @@ test('sqlite/relaxed-write-skips-only-its-own-fsync', async (t) => {
   const normal = new SqliteDb(raw);
   normal.writeRelaxed(() => raw.prepare('INSERT INTO t VALUES (3)').run());
   assert.equal(level(), 1);
+});
+
+test('sqlite/group-commit: concurrent issues share one commit, a failing one fails alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const filename = join(dir, 'ca.db');
+  const clock = new FakeClock();
+  const store = new SqliteStore({ filename, synchronous: 'FULL', clock: clock.now });
+  t.after(() => store.close());
+  await store.migrate();
+  const probe = new Database(filename, { readonly: true });
+  t.after(() => probe.close());
+  // data_version changes once per commit by another connection.
+  const version = () => Number(probe.pragma('data_version', { simple: true }));
+  const before = version();
+  const dup = randomSerial();
+  const inputs = [...Array(12).keys()].map((i) => ({
+    certificate: makeCert(clock, i === 3 || i === 7 ? { serial: dup } : {}),
+    audit: { actor: 'scep', action: 'issue' },
+  }));
+  const results = await Promise.allSettled(inputs.map((input) => store.issue(input)));
+  assert.equal(version() - before, 1, 'twelve issues, one commit');
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, r.reason] as const] : []));
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]![0], 7, 'the second use of the serial fails');
+  assert.ok(failed[0]![1] instanceof DuplicateSerialError);
+  const rows = probe.prepare('SELECT count(*) AS n FROM certificates').get() as { n: number };
+  assert.equal(rows.n, 11);
+  const audits = probe.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'issue'").get() as {
+    n: number;
+  };
+  assert.equal(audits.n, 11, 'the failed one left no audit row either');
 });

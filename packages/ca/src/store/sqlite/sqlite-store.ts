@@ -109,8 +109,9 @@ export class SqliteStore implements CertificateStore {
     this.ctx.db.close();
   }
 
+  /** Concurrent issues share one commit (see `SqliteDb.writeBatched`); each resolves once durable. */
   async issue(input: IssueInput): Promise<CertificateRecord> {
-    return certs.issue(this.ctx, input);
+    return this.ctx.db.writeBatched(() => certs.issue(this.ctx, input));
   }
   async getCertificate(serial: string): Promise<CertificateRecord | null> {
     return certs.getCertificate(this.ctx, serial);
