@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Agent } from 'node:http';
 
 export interface HttpAnswer {
@@ -7,14 +8,19 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-/** One HTTP exchange over `agent` (keep-alive), bounded by `timeoutMs`. */
+/**
+ * One HTTP(S) exchange over `agent` (keep-alive; an `https.Agent` carrying the trusted CA for https URLs),
+ * bounded by `timeoutMs`.
+ */
 export function httpExchange(
   agent: Agent,
   url: URL,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   body: Uint8Array | undefined,
   timeoutMs: number,
+  contentType = 'application/x-pki-message',
 ): Promise<HttpAnswer> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -22,7 +28,7 @@ export function httpExchange(
         agent,
         method,
         timeout: timeoutMs,
-        headers: body ? { 'content-type': 'application/x-pki-message', 'content-length': body.length } : {},
+        headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -7,50 +7,70 @@ import { buildRequests, caCertsFrom, keyPool } from './messages.js';
 import type { CaCerts, PoolKey, PreparedRequest } from './messages.js';
 import { cpuSeconds, peakRssKiB } from './proc.js';
 
+/** One server process: its SCEP URL (e.g. http://127.0.0.1:8080/scep) and PID (for CPU and RSS). */
+export interface Target {
+  url: string;
+  pid: number;
+}
+
 /** The figures of one (server, concurrency) point. */
 export interface PointResult {
   server: string;
   label: string;
+  /** Server processes the requests were spread over (round-robin). */
+  processes: number;
   concurrency: number;
   sent: number;
   ok: number;
   failed: number;
   /** Failure causes and their counts (HTTP status, SCEP failInfo, decode error, network error). */
   failures: Record<string, number>;
-  /** Successful answers that carried a serial number already seen in this point. */
+  /** Successful answers that carried a serial number already seen in this point (across all processes). */
   duplicateSerials: number;
   seconds: number;
   enrollmentsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  maxMs: number;
+  /** CPU of all server processes together. */
   serverCpuSeconds: number;
   cpuMsPerEnrollment: number;
+  /** CPU of the load generator itself (it shares the machine's cores with the server). */
+  loadGenCpuMsPerEnrollment: number;
+  /** Sum of the server processes' peak RSS. */
   peakRssMiB: number;
   loadAvgBefore: number;
   loadAvgAfter: number;
 }
 
-export interface SeriesOptions {
+/** A point's figures and the serial numbers it issued (for cross-checks against a store or the emulator). */
+export interface PointOutcome {
+  result: PointResult;
+  serials: string[];
+}
+
+export interface PointOptions {
   server: string;
-  /** SCEP URL, e.g. http://127.0.0.1:8080/scep */
-  url: string;
-  /** PID of the server process, for CPU and RSS. */
-  pid: number;
+  label?: string;
+  /** Requests go round-robin to these. */
+  targets: readonly Target[];
+  /** Stop sending new requests after this many seconds per point. */
+  maxSeconds: number;
+}
+
+export interface SeriesOptions extends PointOptions {
   challenge: string;
   concurrencies: readonly number[];
   count: number;
-  /** Stop sending new requests after this many seconds per point. */
-  maxSeconds: number;
   /** Enrollments before the first point (JIT, connection and store warm-up); not counted. */
   warmup: number;
   pool: readonly PoolKey[];
-  label?: string;
   log?: (line: string) => void;
 }
 
-const REQUEST_TIMEOUT_MS = 60_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -64,10 +84,34 @@ export async function getCaCerts(url: string): Promise<CaCerts> {
   return caCertsFrom(a.contentType, new Uint8Array(a.body));
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   body?: Buffer;
   error?: string;
+}
+
+/** A PKIOperation POST sender over one keep-alive agent per target, `maxSockets` each. */
+export function pkiSender(
+  targets: readonly Target[],
+  maxSockets: number,
+): { send(i: number, req: PreparedRequest): Promise<Answer>; close(): void } {
+  const legs = targets.map((t) => {
+    const url = new URL(t.url);
+    url.searchParams.set('operation', 'PKIOperation');
+    return { url, agent: new Agent({ keepAlive: true, maxSockets }) };
+  });
+  return {
+    async send(i, req) {
+      const leg = legs[i % legs.length]!;
+      try {
+        const a = await httpExchange(leg.agent, leg.url, 'POST', req.der, REQUEST_TIMEOUT_MS);
+        return { status: a.status, body: a.body };
+      } catch (err) {
+        return { status: 0, error: (err as Error).message };
+      }
+    },
+    close: () => legs.forEach((l) => l.agent.destroy()),
+  };
 }
 
 /** Checks one answer: a CertRep SUCCESS signed by the CA/RA, for this transaction, with a certificate. */
@@ -83,91 +127,161 @@ function verify(req: PreparedRequest, a: Answer, ca: CaCerts): { cause?: string;
     if (rep.status !== 'SUCCESS') return { cause: `${rep.status} ${rep.failInfo ?? ''}`.trim() };
     const issued = rep.certificates
       .map((c) => new X509Certificate(c))
-      .find((c) => !c.ca && c.subject.includes('bench-'));
+      .find((c) => !c.ca && c.checkPrivateKey(req.privateKey));
     if (!issued) return { cause: 'SUCCESS without the issued certificate' };
-    return { serial: issued.serialNumber.toLowerCase() };
+    return { serial: normalizeSerial(issued.serialNumber) };
   } catch (err) {
     return { cause: err instanceof ScepError ? `decode: ${err.code}` : `decode: ${(err as Error).message}` };
   }
 }
 
-/** Sends the pre-built requests with `concurrency` keep-alive connections, then verifies every answer. */
+/** Lowercase hex without leading zeros, as the stores keep serials. */
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+export interface Verified {
+  ok: number;
+  failures: Record<string, number>;
+  duplicateSerials: number;
+  serials: string[];
+}
+
+/** Verifies the answers of the first `sent` requests (after the timed loop, so it steals no server CPU). */
+export function verifyAnswers(
+  requests: readonly PreparedRequest[],
+  answers: readonly Answer[],
+  sent: number,
+  ca: CaCerts,
+): Verified {
+  const failures: Record<string, number> = {};
+  const seen = new Set<string>();
+  let ok = 0;
+  let duplicateSerials = 0;
+  for (let i = 0; i < sent; i++) {
+    const v = verify(requests[i]!, answers[i] ?? { status: 0, error: 'no answer' }, ca);
+    if (v.cause) {
+      failures[v.cause] = (failures[v.cause] ?? 0) + 1;
+      continue;
+    }
+    ok++;
+    if (seen.has(v.serial!)) duplicateSerials++;
+    seen.add(v.serial!);
+  }
+  return { ok, failures, duplicateSerials, serials: [...seen] };
+}
+
+/** Server CPU, peak RSS, load-generator CPU and load average around a timed loop. */
+export interface Metered {
+  serverCpuSeconds: number;
+  loadGenCpuSeconds: number;
+  peakRssMiB: number;
+  loadAvgBefore: number;
+  loadAvgAfter: number;
+}
+
+export function startMeter(pids: readonly number[]): () => Metered {
+  const serverCpu = () => pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const loadAvgBefore = loadavg()[0]!;
+  const cpu0 = serverCpu();
+  const self0 = process.cpuUsage();
+  return () => {
+    const self = process.cpuUsage(self0);
+    return {
+      serverCpuSeconds: serverCpu() - cpu0,
+      loadGenCpuSeconds: (self.user + self.system) / 1e6,
+      peakRssMiB: pids.reduce((a, pid) => a + peakRssKiB(pid), 0) / 1024,
+      loadAvgBefore,
+      loadAvgAfter: loadavg()[0]!,
+    };
+  };
+}
+
+/** Builds a PointResult from what every kind of point measures. */
+export function pointResult(
+  o: PointOptions,
+  concurrency: number,
+  sent: number,
+  seconds: number,
+  latencies: number[],
+  verified: Verified,
+  metered: Metered,
+): PointResult {
+  latencies.sort((a, b) => a - b);
+  return {
+    server: o.server,
+    label: o.label ?? '',
+    processes: o.targets.length,
+    concurrency,
+    sent,
+    ok: verified.ok,
+    failed: sent - verified.ok,
+    failures: verified.failures,
+    duplicateSerials: verified.duplicateSerials,
+    seconds,
+    enrollmentsPerSecond: verified.ok / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.at(-1) ?? NaN,
+    serverCpuSeconds: metered.serverCpuSeconds,
+    cpuMsPerEnrollment: sent ? (metered.serverCpuSeconds * 1000) / sent : NaN,
+    loadGenCpuMsPerEnrollment: sent ? (metered.loadGenCpuSeconds * 1000) / sent : NaN,
+    peakRssMiB: metered.peakRssMiB,
+    loadAvgBefore: metered.loadAvgBefore,
+    loadAvgAfter: metered.loadAvgAfter,
+  };
+}
+
+/**
+ * Closed loop: `concurrency` loops each send a pre-built request and wait for its answer, round-robin over
+ * the targets; then every answer is verified.
+ */
 export async function runPoint(
-  o: SeriesOptions,
+  o: PointOptions,
   ca: CaCerts,
   requests: readonly PreparedRequest[],
   concurrency: number,
-): Promise<PointResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const u = new URL(o.url);
-  u.searchParams.set('operation', 'PKIOperation');
+): Promise<PointOutcome> {
+  const sender = pkiSender(o.targets, concurrency);
   const answers: Answer[] = new Array<Answer>(requests.length);
   const latencies: number[] = [];
   let next = 0;
-  const loadAvgBefore = loadavg()[0]!;
-  const cpu0 = cpuSeconds(o.pid);
+  const meter = startMeter(o.targets.map((t) => t.pid));
   const t0 = performance.now();
   const deadline = t0 + o.maxSeconds * 1000;
   const worker = async () => {
     while (next < requests.length && performance.now() < deadline) {
       const i = next++;
       const start = performance.now();
-      try {
-        const a = await httpExchange(agent, u, 'POST', requests[i]!.der, REQUEST_TIMEOUT_MS);
-        answers[i] = { status: a.status, body: a.body };
-      } catch (err) {
-        answers[i] = { status: 0, error: (err as Error).message };
-      }
+      answers[i] = await sender.send(i, requests[i]!);
       latencies.push(performance.now() - start);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  const serverCpuSeconds = cpuSeconds(o.pid) - cpu0;
-  const loadAvgAfter = loadavg()[0]!;
-  agent.destroy();
-
-  const sent = next;
-  const failures: Record<string, number> = {};
-  const serials = new Set<string>();
-  let ok = 0;
-  let duplicateSerials = 0;
-  for (let i = 0; i < sent; i++) {
-    const v = verify(requests[i]!, answers[i]!, ca);
-    if (v.cause) {
-      failures[v.cause] = (failures[v.cause] ?? 0) + 1;
-      continue;
-    }
-    ok++;
-    if (serials.has(v.serial!)) duplicateSerials++;
-    serials.add(v.serial!);
-  }
-  latencies.sort((a, b) => a - b);
+  const metered = meter();
+  sender.close();
+  const verified = verifyAnswers(requests, answers, next, ca);
   return {
-    server: o.server,
-    label: o.label ?? '',
-    concurrency,
-    sent,
-    ok,
-    failed: sent - ok,
-    failures,
-    duplicateSerials,
-    seconds,
-    enrollmentsPerSecond: ok / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    serverCpuSeconds,
-    cpuMsPerEnrollment: sent ? (serverCpuSeconds * 1000) / sent : NaN,
-    peakRssMiB: peakRssKiB(o.pid) / 1024,
-    loadAvgBefore,
-    loadAvgAfter,
+    result: pointResult(o, concurrency, next, seconds, latencies, verified, metered),
+    serials: verified.serials,
   };
+}
+
+/** The one-line summary of a point for the progress log. */
+export function pointLine(r: PointResult): string {
+  return (
+    `${r.server}${r.label ? ` ${r.label}` : ''} c=${r.concurrency}: ${r.ok}/${r.sent} ok, ` +
+    `${r.enrollmentsPerSecond.toFixed(1)}/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
+    `${r.cpuMsPerEnrollment.toFixed(2)} CPU-ms/enr` +
+    (r.failed ? `, failures ${JSON.stringify(r.failures)}` : '')
+  );
 }
 
 /** GetCACert, warm-up, then one point per concurrency, each with freshly built distinct requests. */
 export async function runSeries(o: SeriesOptions): Promise<PointResult[]> {
   const log = o.log ?? (() => {});
-  const ca = await getCaCerts(o.url);
+  const ca = await getCaCerts(o.targets[0]!.url);
   const build = (count: number, tag: string) =>
     buildRequests({ count, pool: o.pool, recipient: ca.recipient, challenge: o.challenge, tag });
   if (o.warmup > 0) {
@@ -176,13 +290,9 @@ export async function runSeries(o: SeriesOptions): Promise<PointResult[]> {
   const results: PointResult[] = [];
   for (const c of o.concurrencies) {
     const requests = await build(o.count, `${o.label ?? ''}c${c}`);
-    const r = await runPoint(o, ca, requests, c);
-    log(
-      `${o.server}${o.label ? ` ${o.label}` : ''} c=${c}: ${r.ok}/${r.sent} ok, ${r.enrollmentsPerSecond.toFixed(1)}/s, ` +
-        `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.cpuMsPerEnrollment.toFixed(2)} CPU-ms/enr` +
-        (r.failed ? `, failures ${JSON.stringify(r.failures)}` : ''),
-    );
-    results.push(r);
+    const { result } = await runPoint(o, ca, requests, c);
+    log(pointLine(result));
+    results.push(result);
   }
   return results;
 }

@@ -10,8 +10,7 @@ import { keyPool, runSeries } from './load-generator.js';
 const args = new Args(process.argv.slice(2));
 const results = await runSeries({
   server: args.string('server'),
-  url: args.string('url'),
-  pid: args.number('pid', NaN),
+  targets: [{ url: args.string('url'), pid: args.number('pid', NaN) }],
   challenge: args.string('challenge'),
   concurrencies: args.numbers('concurrency', [1, 2, 8, 32]),
   count: args.number('count', 2000),

@@ -57,18 +57,37 @@ export function caCertsFrom(contentType: string, body: Uint8Array): CaCerts {
   return { all, recipient };
 }
 
+/** Makes the CSR of message `index`, signed by `key` (e.g. a device's CSR with its Intune challenge). */
+export type CsrFactory = (index: number, key: PoolKey) => Promise<Uint8Array>;
+
+/** The bench's own CSR: unique subject `CN=bench-<tag>-<index>-<random>`, challengePassword `challenge`. */
+export function benchCsr(challenge: string, tag: string): CsrFactory {
+  return async (index, key) => {
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: `CN=bench-${tag}-${index}-${randomBytes(4).toString('hex')},O=scepkit-bench`,
+      keys: key.keys,
+      signingAlgorithm: ALG,
+      attributes: [new x509.ChallengePasswordAttribute(challenge)],
+    });
+    return new Uint8Array(csr.rawData);
+  };
+}
+
 /**
  * Builds `count` distinct PKCSReq messages: keys are reused from the pool, but each message has its own
- * CSR (unique subject), self-signed signer certificate, random transactionID and nonce, so no answer can
- * come from a cache.
+ * CSR (by default with a unique subject), self-signed signer certificate, random transactionID and nonce, so
+ * no answer can come from a cache.
  */
 export async function buildRequests(o: {
   count: number;
   pool: readonly PoolKey[];
   recipient: Uint8Array;
-  challenge: string;
   tag: string;
+  /** The challengePassword of the default CSRs (`benchCsr`); ignored when `csr` is given. */
+  challenge?: string;
+  csr?: CsrFactory;
 }): Promise<PreparedRequest[]> {
+  const makeCsr = o.csr ?? benchCsr(o.challenge ?? '', o.tag);
   const out: PreparedRequest[] = [];
   const batch = 16;
   for (let start = 0; start < o.count; start += batch) {
@@ -76,13 +95,7 @@ export async function buildRequests(o: {
     const csrs = await Promise.all(
       Array.from({ length: n }, async (_, j) => {
         const key = o.pool[(start + j) % o.pool.length]!;
-        const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-          name: `CN=bench-${o.tag}-${start + j}-${randomBytes(4).toString('hex')},O=scepkit-bench`,
-          keys: key.keys,
-          signingAlgorithm: ALG,
-          attributes: [new x509.ChallengePasswordAttribute(o.challenge)],
-        });
-        return { key, csr: new Uint8Array(csr.rawData) };
+        return { key, csr: await makeCsr(start + j, key) };
       }),
     );
     for (const { key, csr } of csrs) {

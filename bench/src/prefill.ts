@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresStore, SqliteStore } from '@scepkit/ca';
-import pg from 'pg';
 import type { CertificateStore } from '@scepkit/ca';
 
 /**
@@ -61,16 +60,5 @@ export async function prefillPostgres(
     return await prefill(store, template, count, 16);
   } finally {
     await store.close();
-  }
-}
-
-/** Drops the bench's PostgreSQL schema (the name is checked: only `bench_*` schemas). */
-export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
-  if (!/^bench_[a-z0-9_]+$/.test(schema)) throw new Error(`refusing to drop schema ${schema}`);
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  try {
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await pool.end();
   }
 }

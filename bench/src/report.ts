@@ -1,4 +1,7 @@
+import type { ClusterResults } from './cluster-stage.js';
+import type { IntunePoint, IntuneResults } from './intune-stage.js';
 import type { PointResult } from './load-generator.js';
+import type { OpenLoopResult } from './open-loop.js';
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
@@ -9,6 +12,10 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 }
+
+const errorRate = (r: PointResult) => `${f((r.failed / Math.max(1, r.sent)) * 100)}%`;
+const loadAvg = (r: PointResult) => `${f(r.loadAvgBefore, 2)} -> ${f(r.loadAvgAfter, 2)}`;
+const signed = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${f(n, digits)}`;
 
 function failures(r: PointResult): string {
   const e = Object.entries(r.failures);
@@ -34,10 +41,10 @@ export function throughputTable(scepkit: readonly PointResult[], micromdm: reado
       f(r.cpuMsPerEnrollment, 2),
       f(r.peakRssMiB),
       r.server === 'scepkit' ? f(ratio, 2) : '',
-      `${f((r.failed / Math.max(1, r.sent)) * 100)}%`,
+      errorRate(r),
       String(r.duplicateSerials),
       failures(r),
-      `${f(r.loadAvgBefore, 2)} -> ${f(r.loadAvgAfter, 2)}`,
+      loadAvg(r),
     ]);
   }
   return table(
@@ -136,4 +143,176 @@ export function growthTable(points: readonly GrowthPoint[]): string {
     ],
     rows,
   );
+}
+
+const CALL_NAMES: Record<string, string> = {
+  validateRequest: 'validate',
+  successNotification: 'success',
+  failureNotification: 'failure',
+};
+
+/** Emulator calls per request sent, e.g. `validate 1.00, success 1.00`. */
+function calls(p: IntunePoint): string {
+  return Object.entries(p.emulatorCalls)
+    .map(([op, n]) => `${CALL_NAMES[op] ?? op} ${f(n / Math.max(1, p.result.sent), 2)}`)
+    .join(', ');
+}
+
+/**
+ * Closed loop, static vs Intune challenge on the same server. The Intune cost is the extra wall time per
+ * enrollment at that concurrency (1000 / enr/s), in ms and as a fraction of the static endpoint's.
+ */
+export function intuneTable(results: IntuneResults): string {
+  const rows = results.closed.map((p) => {
+    const r = p.result;
+    const base = results.closed.find(
+      (b) => b.endpoint === 'static' && b.result.concurrency === r.concurrency,
+    )?.result;
+    const intune = p.endpoint === 'intune' && base !== undefined;
+    const cost = intune ? 1000 / r.enrollmentsPerSecond - 1000 / base.enrollmentsPerSecond : NaN;
+    return [
+      p.endpoint,
+      String(r.concurrency),
+      `${r.ok}/${r.sent}`,
+      f(r.enrollmentsPerSecond),
+      f(r.p50Ms),
+      f(r.p99Ms),
+      f(r.cpuMsPerEnrollment, 2),
+      f(p.emulatorCpuMsPerEnrollment, 2),
+      intune ? signed(cost) : '',
+      intune ? `${signed((cost / (1000 / base.enrollmentsPerSecond)) * 100)}%` : '',
+      intune ? `${signed((r.enrollmentsPerSecond / base.enrollmentsPerSecond - 1) * 100)}%` : '',
+      intune ? signed(r.cpuMsPerEnrollment - base.cpuMsPerEnrollment, 2) : '',
+      calls(p),
+      p.endpoint === 'intune' ? `${p.notified}/${r.ok}` : '',
+      errorRate(r),
+      failures(r),
+      loadAvg(r),
+    ];
+  });
+  return table(
+    [
+      'challenge',
+      'conc.',
+      'ok/sent',
+      'enr/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU ms/enr',
+      'emulator CPU ms/enr',
+      'Intune cost ms/enr',
+      'Intune cost %',
+      'enr/s vs static',
+      'server CPU ms/enr vs static',
+      'emulator calls/enr',
+      'notified',
+      'errors',
+      'failure causes',
+      'load avg',
+    ],
+    rows,
+  );
+}
+
+/** Open loop at a fixed arrival rate; latency counted from each request's scheduled time. */
+export function openLoopTable(points: readonly IntunePoint<OpenLoopResult>[], targetP99Ms: number): string {
+  const rows = points.map((p) => {
+    const r = p.result;
+    return [
+      p.endpoint,
+      f(r.targetRate),
+      String(r.concurrency),
+      `${r.ok}/${r.sent}`,
+      f(r.enrollmentsPerSecond),
+      String(r.late),
+      f(r.p50Ms),
+      f(r.p99Ms),
+      f(r.maxMs),
+      f(r.serviceP99Ms),
+      r.p99Ms < targetP99Ms && r.failed === 0 ? 'yes' : 'no',
+      f(r.cpuMsPerEnrollment, 2),
+      f(p.emulatorCpuMsPerEnrollment, 2),
+      p.endpoint === 'intune' ? `${p.notified}/${r.ok}` : '',
+      errorRate(r),
+      failures(r),
+      loadAvg(r),
+    ];
+  });
+  return table(
+    [
+      'challenge',
+      'rate/s',
+      'cap',
+      'ok/sent',
+      'achieved enr/s',
+      'late',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'p99 from send ms',
+      `p99 < ${targetP99Ms} ms, no error`,
+      'server CPU ms/enr',
+      'emulator CPU ms/enr',
+      'notified',
+      'errors',
+      'failure causes',
+      'load avg',
+    ],
+    rows,
+  );
+}
+
+/** One vs two scepkit processes on one PostgreSQL, with the store check of each point. */
+export function clusterTable(c: ClusterResults): string {
+  const rows = c.points.map(({ result: r, storedRows, postgresCpuMsPerEnrollment }) => {
+    const one = c.points.find((b) => b.result.processes === 1 && b.result.concurrency === r.concurrency);
+    const ratio = one ? r.enrollmentsPerSecond / one.result.enrollmentsPerSecond : NaN;
+    return [
+      String(r.processes),
+      String(r.concurrency),
+      `${r.ok}/${r.sent}`,
+      f(r.enrollmentsPerSecond),
+      r.processes > 1 ? f(ratio, 2) : '',
+      f(r.p50Ms),
+      f(r.p99Ms),
+      f(r.cpuMsPerEnrollment, 2),
+      f(r.serverCpuSeconds / r.seconds, 2),
+      f(1000 / r.cpuMsPerEnrollment),
+      f(postgresCpuMsPerEnrollment, 2),
+      f(r.loadGenCpuMsPerEnrollment, 2),
+      errorRate(r),
+      String(r.duplicateSerials),
+      `${storedRows}/${r.ok}`,
+      failures(r),
+      loadAvg(r),
+    ];
+  });
+  return [
+    table(
+      [
+        'processes',
+        'conc.',
+        'ok/sent',
+        'enr/s',
+        'x one process',
+        'p50 ms',
+        'p99 ms',
+        'server CPU ms/enr (all processes)',
+        'server cores busy',
+        'enr/s per server core',
+        'PostgreSQL CPU ms/enr',
+        'load-gen CPU ms/enr',
+        'errors',
+        'dup. serials',
+        'store rows/ok',
+        'failure causes',
+        'load avg',
+      ],
+      rows,
+    ),
+    '',
+    `Store after the stage: ${c.storeRows} certificate rows, ${c.storeDistinctSerials} distinct serials, ` +
+      `${c.enrolled} successful enrollments (warm-ups included); serials issued twice over the stage: ` +
+      `${c.duplicateSerials}.`,
+  ].join('\n');
 }

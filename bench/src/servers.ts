@@ -9,35 +9,99 @@ export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 
 const SCEPKIT_MAIN = join(REPO, 'packages', 'cli', 'dist', 'main.js');
 const LOAD_MAIN = join(REPO, 'bench', 'dist', 'load.js');
 
+/** A child process started by the bench, once its banner matched. */
+export interface SpawnedServer {
+  pid: number;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** The banner's match. */
+  match: RegExpExecArray;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <args>` and waits (up to 120 s) until its output matches `ready`. */
+export async function spawnServer(
+  args: readonly string[],
+  o: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; name: string },
+): Promise<SpawnedServer> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: o.cwd,
+    env: o.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const match = await new Promise<RegExpExecArray>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${o.name} did not start:\n${out}`)), 120_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = o.ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(m);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${o.name} exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    output: () => out,
+    match,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 export interface RunningScepkit {
+  /** The first endpoint's SCEP URL. */
   url: string;
+  /** `http://127.0.0.1:PORT`, to which endpoint paths are appended. */
+  base: string;
   pid: number;
   challenge: string;
   stop(): Promise<void>;
 }
 
-/** `scepkit serve --init` on 127.0.0.1 (port chosen by the OS), RSA-2048 CA, static challenge, no rate limit. */
-export async function startScepkit(
-  dataDir: string,
-  store?: Record<string, unknown>,
-): Promise<RunningScepkit> {
+export interface ScepkitOptions {
+  store?: Record<string, unknown>;
+  /** Default: `[{path: '/scep', challenge: {type: 'static'}}]`. */
+  endpoints?: readonly Record<string, unknown>[];
+  intune?: Record<string, unknown>;
+  /** `serve --init` (default) creates the CA; another process on the same data directory starts without it. */
+  init?: boolean;
+  env?: Record<string, string>;
+}
+
+/** `scepkit serve [--init]` on 127.0.0.1 (port chosen by the OS), RSA-2048 CA, no rate limit. */
+export async function startScepkit(dataDir: string, o: ScepkitOptions = {}): Promise<RunningScepkit> {
   mkdirSync(dataDir, { recursive: true });
   const config = {
     dataDir: '.',
     server: { rateLimitPerMinute: 100_000_000 },
-    endpoints: [{ path: '/scep', challenge: { type: 'static' } }],
-    ...(store ? { store } : {}),
+    endpoints: o.endpoints ?? [{ path: '/scep', challenge: { type: 'static' } }],
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.intune ? { intune: o.intune } : {}),
   };
   writeFileSync(join(dataDir, 'scepkit.json'), JSON.stringify(config, null, 2));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean), SCEPKIT_MAIN].concat([
+  const s = await spawnServer(
+    [
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+      SCEPKIT_MAIN,
       '-c',
       join(dataDir, 'scepkit.json'),
       'serve',
-      '--init',
-    ]),
+      ...(o.init === false ? [] : ['--init']),
+    ],
     {
+      name: 'scepkit',
       cwd: dataDir,
       env: {
         ...process.env,
@@ -46,37 +110,17 @@ export async function startScepkit(
         SCEPKIT_HOST: '127.0.0.1',
         SCEPKIT_CA_KEY_TYPE: 'rsa-2048',
         SCEPKIT_LOG_LEVEL: 'warn',
+        ...o.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      ready: /scepkit listening on (\S+)\n\s+SCEP URL: (\S+)/,
     },
   );
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`scepkit did not start:\n${out}`)), 120_000);
-    child.stdout?.on('data', () => {
-      const m = /SCEP URL: (\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`scepkit exited with ${code}:\n${out}`));
-    });
-  });
   return {
-    url,
-    pid: child.pid!,
+    base: s.match[1]!,
+    url: s.match[2]!,
+    pid: s.pid,
     challenge: readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim(),
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    stop: s.stop,
   };
 }
 

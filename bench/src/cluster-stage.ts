@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { getCaCerts, pointLine, runPoint } from './load-generator.js';
+import type { PointResult, Target } from './load-generator.js';
+import { buildRequests } from './messages.js';
+import type { PoolKey } from './messages.js';
+import {
+  countPostgresCertificates,
+  dropPostgresSchema,
+  startBackendMeter,
+  withApplicationName,
+} from './postgres.js';
+import { startScepkit } from './servers.js';
+import type { RunningScepkit } from './servers.js';
+
+/** One point of the cluster stage, checked against the store. */
+export interface ClusterPoint {
+  result: PointResult;
+  /** Certificate rows the store gained during the point (should equal result.ok). */
+  storedRows: number;
+  /** CPU of the PostgreSQL backends serving the scepkit processes, per request sent. */
+  postgresCpuMsPerEnrollment: number;
+}
+
+export interface ClusterStageOptions {
+  dir: string;
+  postgresUrl: string;
+  pool: readonly PoolKey[];
+  concurrencies: readonly number[];
+  count: number;
+  warmup: number;
+  maxSeconds: number;
+  log: (line: string) => void;
+}
+
+export interface ClusterResults {
+  schema: string;
+  points: ClusterPoint[];
+  /** Serials issued more than once over the whole stage, across processes and points. */
+  duplicateSerials: number;
+  /** Rows in the certificates table at the end, and distinct serials among them. */
+  storeRows: number;
+  storeDistinctSerials: number;
+  /** Successful enrollments over the whole stage, warm-ups included (should equal storeRows). */
+  enrolled: number;
+}
+
+/**
+ * scepkit on one PostgreSQL schema (fresh per run, dropped after): first one process, then a second
+ * `scepkit serve` on the same data directory (same CA keys) and store, the load generator sending round-robin
+ * to both. Each point is checked against the store (rows added == successes) and, over the stage, no serial
+ * may be issued twice.
+ */
+export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResults> {
+  const schema = `bench_cluster_${Date.now().toString(36)}`;
+  const dataDir = join(o.dir, 'cluster');
+  // The server's connections carry the schema as application_name, to find their backends' CPU.
+  const store = { type: 'postgres', url: withApplicationName(o.postgresUrl, schema), schema };
+  const servers: RunningScepkit[] = [];
+  const points: ClusterPoint[] = [];
+  const allSerials = new Set<string>();
+  let duplicateSerials = 0;
+  let enrolled = 0;
+  try {
+    servers.push(await startScepkit(dataDir, { store }));
+    const ca = await getCaCerts(servers[0]!.url);
+    const count = () => countPostgresCertificates(o.postgresUrl, schema);
+    const series = async (label: string) => {
+      const targets: Target[] = servers.map((s) => ({ url: s.url, pid: s.pid }));
+      const build = (n: number, tag: string) =>
+        buildRequests({
+          count: n,
+          pool: o.pool,
+          recipient: ca.recipient,
+          challenge: servers[0]!.challenge,
+          tag,
+        });
+      const record = (serials: readonly string[]) => {
+        for (const x of serials) {
+          if (allSerials.has(x)) duplicateSerials++;
+          allSerials.add(x);
+        }
+        enrolled += serials.length;
+      };
+      if (o.warmup > 0) {
+        const warm = await build(o.warmup * targets.length, `${label}-w`);
+        record(
+          (await runPoint({ server: 'scepkit', targets, maxSeconds: 120 }, ca, warm, targets.length)).serials,
+        );
+      }
+      for (const c of o.concurrencies) {
+        const requests = await build(o.count, `${label}-c${c}`);
+        const before = (await count()).rows;
+        const postgresCpu = await startBackendMeter(o.postgresUrl, schema);
+        const { result, serials } = await runPoint(
+          { server: 'scepkit', label, targets, maxSeconds: o.maxSeconds },
+          ca,
+          requests,
+          c,
+        );
+        const postgresCpuMsPerEnrollment = ((await postgresCpu()) * 1000) / Math.max(1, result.sent);
+        record(serials);
+        const storedRows = (await count()).rows - before;
+        o.log(
+          `${pointLine(result)}; store +${storedRows} rows, ` +
+            `PostgreSQL ${postgresCpuMsPerEnrollment.toFixed(2)} CPU-ms/enr`,
+        );
+        points.push({ result, storedRows, postgresCpuMsPerEnrollment });
+      }
+    };
+    await series('pg x1');
+    // The second process starts after the first created the CA (no --init): same keys, same store.
+    servers.push(await startScepkit(dataDir, { store, init: false }));
+    await series('pg x2');
+    const end = await count();
+    return {
+      schema,
+      points,
+      duplicateSerials,
+      storeRows: end.rows,
+      storeDistinctSerials: end.distinctSerials,
+      enrolled,
+    };
+  } finally {
+    for (const s of servers.reverse()) await s.stop();
+    await dropPostgresSchema(o.postgresUrl, schema);
+  }
+}
