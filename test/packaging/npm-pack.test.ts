@@ -102,6 +102,13 @@ describe('packaging: npm pack + install into an empty directory', { skip, timeou
       assert.deepEqual(leaked, [], `${p.name} ships test files`);
       assert.ok(existsSync(join(tarballs, p.filename)), p.filename);
     }
+    const server = packed.find((p) => p.name === '@scepkit/server');
+    for (const f of ['admin-ui/index.html', 'admin-ui/app.js', 'admin-ui/style.css']) {
+      assert.ok(
+        server?.files.some((x) => x.path === f),
+        `the server tarball has the admin console's ${f}`,
+      );
+    }
     const cli = packed.find((p) => p.name === '@scepkit/cli');
     assert.ok(
       cli?.files.some((f) => f.path === 'dist/main.js'),
@@ -172,7 +179,21 @@ describe('packaging: npm pack + install into an empty directory', { skip, timeou
     }
   });
 
-  it('ok/scepkit-serve: GetCACaps on 127.0.0.1', async () => {
+  it('ok/scepkit-serve: GetCACaps and the admin console on 127.0.0.1', async () => {
+    // The console: its password hash set by the installed CLI, its files and front-end libraries found in node_modules.
+    const configFile = join(data, 'scepkit.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ ...(JSON.parse(readFileSync(configFile, 'utf8')) as object), admin: {} }, null, 2),
+    );
+    ok(
+      await exec(bin, ['admin-password'], {
+        cwd: app,
+        timeoutMs: 30_000,
+        env: { SCEPKIT_DATA_DIR: data, SCEPKIT_ADMIN_PASSWORD: 'packaged console password' },
+      }),
+      'scepkit admin-password',
+    );
     const child = spawn(bin, ['serve'], {
       cwd: app,
       env: cleanEnv({ SCEPKIT_DATA_DIR: data, SCEPKIT_HOST: '127.0.0.1', SCEPKIT_PORT: '0' }),
@@ -200,6 +221,20 @@ describe('packaging: npm pack + install into an empty directory', { skip, timeou
       for (const c of ['POSTPKIOperation', 'SHA-256', 'AES', 'SCEPStandard']) assert.ok(caps.includes(c), c);
       const health = await fetch(`${url}/healthz`);
       assert.equal(health.status, 200);
+      for (const path of [
+        '/admin',
+        '/admin/ui/app.js',
+        '/admin/vendor/preact.mjs',
+        '/admin/vendor/htm.mjs',
+      ]) {
+        assert.equal((await fetch(`${url}${path}`)).status, 200, path);
+      }
+      const login = await fetch(`${url}/admin/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: url },
+        body: JSON.stringify({ password: 'packaged console password' }),
+      });
+      assert.equal(login.status, 200);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
