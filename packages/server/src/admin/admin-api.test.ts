@@ -335,3 +335,23 @@ describe('admin console API (real Authority, in-memory SQLite)', () => {
     assert.equal((await get('/admin/api/nothing-here')).statusCode, 404);
   });
 });
+
+describe('admin console API: Intune notification status', () => {
+  let f: AdminFixture;
+  before(async () => {
+    f = await adminFixture();
+  });
+  after(() => f.close());
+
+  it('ok/certificate-detail-intune-validated-and-notified', async () => {
+    const s = await signIn(f.server);
+    const r = await f.enroll({ cn: 'intune-device', profile: 'intune-ok' });
+    assert.equal(r.status, 'SUCCESS');
+    if (r.status !== 'SUCCESS') return;
+    const c = (
+      await f.server.app.inject({ url: `/admin/api/certificates/${r.serial}`, headers: { cookie: s.cookie } })
+    ).json();
+    assert.deepEqual(c.intune, { profile: true, validated: true, notified: true });
+    assert.equal(c.transaction.notified, true);
+  });
+});

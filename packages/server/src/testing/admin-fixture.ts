@@ -5,11 +5,13 @@ import {
   CrlPublisher,
   createRootCa,
   issueRaCertificate,
+  IntuneChallengeVerifier,
   OcspResponder,
   SqliteStore,
   StaticChallengeVerifier,
 } from '@scepkit/ca';
 import type { EnrollResult } from '@scepkit/ca';
+import { IntuneServiceError } from '@scepkit/intune';
 import { keyObjectDecrypter, keyObjectSigner } from '@scepkit/scep';
 import type { LightMyRequestResponse } from 'fastify';
 import { hashPassword } from '../admin/password.js';
@@ -48,7 +50,7 @@ export interface AdminFixture {
   authority: Authority;
   clock: TestClock;
   caDer: Uint8Array;
-  /** Enrolls through the Authority (profiles: `static`, `manual`, `intune` (refuses), `strict`). */
+  /** Enrolls through the Authority (profiles: `static`, `manual`, `intune` (refuses), `intune-ok`). */
   enroll(o: { cn: string; profile?: string; weak?: boolean; transactionId?: string }): Promise<EnrollResult>;
   close(): Promise<void>;
 }
@@ -78,7 +80,36 @@ export async function adminFixture(admin: Partial<AdminConsoleOptions> = {}): Pr
         verifier: new StaticChallengeVerifier({ password: SECRET }),
         policy: { manualApproval: true },
       },
-      intune: { verifier: { verify: async () => ({ ok: false, reason: 'Intune: ChallengeExpired' }) } },
+      // Intune's verifier with a validator that answers as Intune does for an expired challenge.
+      intune: {
+        verifier: new IntuneChallengeVerifier({
+          store,
+          validator: {
+            validateRequest: async (transactionId) => {
+              throw new IntuneServiceError({
+                code: 'ChallengeExpired',
+                rawCode: 'ChallengeExpired',
+                description: 'the challenge has expired',
+                transactionId,
+                activityId: '00000000-0000-0000-0000-000000000000',
+              });
+            },
+            sendSuccessNotification: async () => ({ activityId: 'a' }),
+            sendFailureNotification: async () => ({ activityId: 'a' }),
+          },
+        }),
+      },
+      // Intune validates and receives the success notification.
+      'intune-ok': {
+        verifier: new IntuneChallengeVerifier({
+          store,
+          validator: {
+            validateRequest: async () => ({ activityId: 'a' }),
+            sendSuccessNotification: async () => ({ activityId: 'a' }),
+            sendFailureNotification: async () => ({ activityId: 'a' }),
+          },
+        }),
+      },
     },
   });
   const backend = authorityBackend({
@@ -101,7 +132,7 @@ export async function adminFixture(admin: Partial<AdminConsoleOptions> = {}): Pr
         { role: 'CA', der: root.certificateDer },
         { role: 'RA', der: ra.certificateDer },
       ],
-      intuneProfiles: ['intune'],
+      intuneProfiles: ['intune', 'intune-ok'],
       clock: clock.now,
       ...admin,
     },
