@@ -3,7 +3,7 @@ import { query } from './api.js';
 import { utc } from './format.js';
 import { useApi } from './hooks.js';
 import { html } from './html.js';
-import { Problem } from './widgets.js';
+import { Details, Problem } from './widgets.js';
 
 const ACTIONS = [
   'issue',
@@ -77,15 +77,15 @@ export function AuditPage({ params }) {
             ${list.data.items.map(
               (e) =>
                 html`<tr data-action=${e.action}>
-                  <td>${utc(e.time)}</td>
+                  <td class="date">${utc(e.time)}</td>
                   <td>${e.actor}</td>
                   <td>${e.action}</td>
                   <td>
-                    ${e.subject ?? ''}
-                    ${e.serial ? html`<a href=${`#/certificates/${e.serial}`}><code>${e.serial.slice(0, 12)}</code></a>` : ''}
+                    ${e.subject && html`<div>${e.subject}</div>`}
+                    ${e.serial && html`<a href=${`#/certificates/${e.serial}`}><code>${e.serial.slice(0, 12)}</code></a>`}
                   </td>
                   <td><code class="muted">${(e.transactionId ?? '').slice(0, 16)}</code></td>
-                  <td><code class="wrap">${JSON.stringify(e.details)}</code></td>
+                  <td><${Details} details=${e.details} /></td>
                 </tr>`,
             )}
           </tbody>

@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { utc } from './format.js';
 import { useApi } from './hooks.js';
 import { html } from './html.js';
-import { Problem, State, Status } from './widgets.js';
+import { Details, Problem, State, Status } from './widgets.js';
 
 /** RFC 5280 §5.3.1 reasons an administrator picks from (removeFromCRL exists only in delta CRLs). */
 const REASONS = [
@@ -182,10 +182,10 @@ export function CertificatePage({ serial }) {
           ${c.audit.map(
             (e) =>
               html`<tr>
-                <td>${utc(e.time)}</td>
+                <td class="date">${utc(e.time)}</td>
                 <td>${e.actor}</td>
                 <td>${e.action}</td>
-                <td><code class="wrap">${JSON.stringify(e.details)}</code></td>
+                <td><${Details} details=${e.details} /></td>
               </tr>`,
           )}
         </tbody>

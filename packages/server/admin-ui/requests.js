@@ -75,7 +75,7 @@ export function RequestsPage({ params }) {
             ${list.data.items.map(
               (t) =>
                 html`<tr data-transaction=${t.transactionId}>
-                  <td>${utc(t.createdAt)}</td>
+                  <td class="date">${utc(t.createdAt)}</td>
                   <td>
                     ${t.serial ? html`<a href=${`#/certificates/${t.serial}`}>${t.subject ?? t.serial}</a>` : (t.subject ?? '–')}
                     <br /><code class="muted" title="transactionID">${t.transactionId.slice(0, 24)}</code>

@@ -26,3 +26,20 @@ export function Pager({ offset, limit, more, go }) {
     <button disabled=${!more} onClick=${() => go(offset + limit)}>Older</button>
   </div>`;
 }
+
+/** Audit details as `key value` pairs, most telling first (failInfo and reason before the profile). */
+export function Details({ details }) {
+  const order = ['failInfo', 'reason', 'error', 'profile', 'messageType', 'remoteAddress'];
+  const keys = Object.keys(details ?? {}).sort(
+    (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99),
+  );
+  return html`<span class="details">
+    ${keys.map(
+      (k) =>
+        html`<span class="kv"
+          ><span class="k">${k}</span>
+          ${typeof details[k] === 'string' ? details[k] : JSON.stringify(details[k])}</span
+        >`,
+    )}
+  </span>`;
+}
