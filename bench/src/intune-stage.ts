@@ -46,11 +46,9 @@ export interface IntuneStageOptions {
   log: (line: string) => void;
 }
 
+const PATHS: Record<ChallengeKind, string> = { static: '/scep', intune: '/scep/intune' };
 /** Both endpoints use the default profile, so they differ only in the challenge verifier. */
-const ENDPOINTS = [
-  { path: '/scep', challenge: { type: 'static' } },
-  { path: '/scep/intune', challenge: { type: 'intune' } },
-];
+const ENDPOINTS = Object.entries(PATHS).map(([type, path]) => ({ path, challenge: { type } }));
 
 /**
  * One scepkit process with a static-challenge and an Intune endpoint, against the Intune emulator in its own
@@ -72,7 +70,7 @@ export async function intuneStage(o: IntuneStageOptions): Promise<IntuneResults>
     });
     try {
       const target = (kind: ChallengeKind): Target => ({
-        url: `${s.base}${ENDPOINTS[kind === 'static' ? 0 : 1]!.path}`,
+        url: `${s.base}${PATHS[kind]}`,
         pid: s.pid,
       });
       const ca = await getCaCerts(target('static').url);

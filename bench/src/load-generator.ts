@@ -69,6 +69,8 @@ export interface SeriesOptions extends PointOptions {
 }
 
 export const REQUEST_TIMEOUT_MS = 60_000;
+/** Idle keep-alive sockets are dropped after this (each request sets its own REQUEST_TIMEOUT_MS). */
+const IDLE_SOCKET_MS = 3_000;
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -98,7 +100,11 @@ export function pkiSender(
   const legs = targets.map((t) => {
     const url = new URL(t.url);
     url.searchParams.set('operation', 'PKIOperation');
-    return { url, agent: new Agent({ keepAlive: true, maxSockets }) };
+    // FIFO reuse keeps every socket busy, and an idle one is closed by the agent before the server's
+    // keep-alive timeout (5 s, packages/server limits) closes it: reusing a socket the server is closing at that
+    // moment fails with ECONNRESET, a client-side race that says nothing about the server.
+    const agent = new Agent({ keepAlive: true, maxSockets, scheduling: 'fifo', timeout: IDLE_SOCKET_MS });
+    return { url, agent };
   });
   return {
     async send(i, req) {
