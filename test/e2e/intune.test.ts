@@ -23,6 +23,7 @@ import {
   type User,
 } from '@scepkit/intune-emulator';
 import { IntuneOutboxWorker, toPem } from '@scepkit/ca';
+import { hashPassword } from '@scepkit/server';
 import { transactionIdFor } from '@scepkit/scep';
 import type * as ServeModule from '../../packages/cli/dist/commands/serve-command.js';
 import type * as EnrollModule from '../../packages/cli/dist/client/enroll.js';
@@ -42,6 +43,8 @@ type KeyPair = webcrypto.CryptoKeyPair;
 const STATIC_CHALLENGE = 'static-e2e-challenge-1';
 const SID_URI = 'tag:microsoft.com,2022-09-14:sid:S-1-5-21-1004336348-1177238915-682003330-1105';
 const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+const ADMIN_PASSWORD = 'intune e2e console password';
+const ADMIN_HASH = await hashPassword(ADMIN_PASSWORD, { N: 1024, r: 8, p: 1 });
 
 describe('Intune enrollment end to end (emulator + scepkit serve)', () => {
   let emu: RunningEmulator;
@@ -80,6 +83,7 @@ describe('Intune enrollment end to end (emulator + scepkit serve)', () => {
         outboxIntervalSeconds: 3600,
         doctorAtStartup,
       },
+      admin: { passwordHash: ADMIN_HASH },
     });
     return serve(config, {
       init: true,
@@ -428,6 +432,46 @@ describe('Intune enrollment end to end (emulator + scepkit serve)', () => {
       profile: 'scep-strict',
     });
     assert.equal(tx?.notified, true);
+  });
+
+  it('ok/admin-console-counts-intune-refusals-by-code-and-shows-doctor', async () => {
+    const login = await fetch(`${s.url}/admin/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: s.url },
+      body: JSON.stringify({ password: ADMIN_PASSWORD }),
+    });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const get = async <T>(path: string) =>
+      (await (await fetch(`${s.url}/admin/api${path}`, { headers: { cookie } })).json()) as T;
+    // The tests above ran within the last two hours (one, unless an hour began meanwhile).
+    const chart = await get<{
+      buckets: Array<{ refusals: Array<{ series: string; label: string; count: number }> }>;
+      totals: Record<string, number>;
+    }>('/activity?hours=2');
+    const intune = new Map<string, number>();
+    for (const b of chart.buckets) {
+      for (const r of b.refusals)
+        if (r.series === 'intune') intune.set(r.label, (intune.get(r.label) ?? 0) + r.count);
+    }
+    for (const code of [
+      'ChallengeExpired',
+      'BadTenantIdInChallenge',
+      'BadCertificateRequestIdInChallenge',
+      'HTTP 500 InternalError',
+    ]) {
+      assert.ok(
+        (intune.get(code) ?? 0) >= 1,
+        `Intune refusal ${code} on the chart: ${JSON.stringify([...intune])}`,
+      );
+    }
+    assert.ok(chart.totals['issued']! >= 2);
+    assert.ok(chart.totals['policy']! >= 1, 'the strict profile refused a 2048-bit key');
+    const summary = await get<{ intune: { ok: boolean; steps: unknown[] }; intuneConfigured: boolean }>(
+      '/summary',
+    );
+    assert.equal(summary.intuneConfigured, true);
+    assert.equal(summary.intune.ok, true, 'the doctor result of the start-up');
   });
 
   it('fail/wrong-entra-secret-no-certificate-and-doctor-explains', async () => {
