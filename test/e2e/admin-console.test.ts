@@ -68,6 +68,8 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
         join(dir, `${cn}.key.pem`),
         '--out-cert',
         join(dir, `${cn}.cert.pem`),
+        '--out-chain',
+        join(dir, `${cn}.chain.pem`),
       ],
       { timeoutMs: 60_000 },
     );
