@@ -236,3 +236,47 @@ describe('admin console: authentication, sessions, CSRF, headers', () => {
     );
   });
 });
+
+describe('admin console behind a TLS reverse proxy (trustProxy)', () => {
+  let f: AdminFixture;
+  before(async () => {
+    f = await adminFixture({}, { trustProxy: true });
+  });
+  after(() => f.close());
+
+  it('ok/forwarded-https-host-signs-in-and-acts', async () => {
+    const forwarded = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'ca.example.test',
+      host: '127.0.0.1:8080',
+    };
+    const login = await f.server.app.inject({
+      method: 'POST',
+      url: '/admin/api/login',
+      headers: { ...forwarded, origin: 'https://ca.example.test' },
+      payload: { password: ADMIN_PASSWORD },
+    });
+    assert.equal(login.statusCode, 200, login.body);
+    const csrf = (login.json() as { csrfToken: string }).csrfToken;
+    const logout = await f.server.app.inject({
+      method: 'POST',
+      url: '/admin/api/logout',
+      headers: {
+        ...forwarded,
+        origin: 'https://ca.example.test',
+        cookie: cookieOf(login),
+        'x-csrf-token': csrf,
+      },
+      payload: {},
+    });
+    assert.equal(logout.statusCode, 204);
+    // Without the forwarded headers the proxy's own address is seen: the browser's Origin does not match.
+    const direct = await f.server.app.inject({
+      method: 'POST',
+      url: '/admin/api/login',
+      headers: { host: '127.0.0.1:8080', origin: 'https://ca.example.test' },
+      payload: { password: ADMIN_PASSWORD },
+    });
+    assert.equal(direct.statusCode, 403);
+  });
+});

@@ -16,6 +16,7 @@ import { keyObjectDecrypter, keyObjectSigner } from '@scepkit/scep';
 import type { LightMyRequestResponse } from 'fastify';
 import { hashPassword } from '../admin/password.js';
 import type { AdminConsoleOptions } from '../admin/options.js';
+import type { ScepServerOptions } from '../options.js';
 import { authorityBackend } from '../authority-backend.js';
 import { createScepServer } from '../server.js';
 import type { ScepServer } from '../server.js';
@@ -58,7 +59,10 @@ export interface AdminFixture {
 let counter = 0;
 
 /** The real Authority on in-memory SQLite, behind `createScepServer` with the admin console. */
-export async function adminFixture(admin: Partial<AdminConsoleOptions> = {}): Promise<AdminFixture> {
+export async function adminFixture(
+  admin: Partial<AdminConsoleOptions> = {},
+  serverOptions: Partial<ScepServerOptions> = {},
+): Promise<AdminFixture> {
   const clock = new TestClock();
   const root = await createRootCa({
     subject: 'CN=scepkit admin test CA, O=scepkit',
@@ -123,6 +127,7 @@ export async function adminFixture(admin: Partial<AdminConsoleOptions> = {}): Pr
     rateLimit: false,
     clock: clock.now,
     metrics: { defaultMetrics: false },
+    ...serverOptions,
     admin: {
       passwordHash: await hashPassword(ADMIN_PASSWORD, { N: 1024, r: 8, p: 1 }),
       store,
