@@ -1,5 +1,5 @@
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent, ProxyAgent, fetch, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { ResolvedConfig } from './config.js';
 import { IntuneNetworkError } from './errors.js';
 
@@ -36,7 +36,11 @@ export function createDispatcher(config: ResolvedConfig): { dispatcher: Dispatch
   return { dispatcher: new Agent({ connect: tls }), owned: true };
 }
 
-/** One HTTP request with the per-request timeout; network failures become `IntuneNetworkError`. */
+/**
+ * One HTTP request with the per-request timeout; network failures become `IntuneNetworkError`. Uses the
+ * dispatcher's `request` (no WHATWG streams: a fraction of `fetch`'s CPU per call, two calls per enrollment).
+ * Redirects are not followed (Intune and Graph answer directly).
+ */
 export async function httpRequest(
   dispatcher: Dispatcher,
   timeoutMs: number,
@@ -46,13 +50,21 @@ export async function httpRequest(
 ): Promise<HttpResponse> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { ...init, dispatcher, signal });
-    const text = await response.text();
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
+    const target = new URL(url);
+    const response = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: init.method,
+      headers: init.headers,
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      signal,
     });
-    return { status: response.status, headers, text };
+    const text = await response.body.text();
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return { status: response.statusCode, headers, text };
   } catch (err) {
     throw new IntuneNetworkError({ timeout: signal.aborted, url, activityId, cause: err });
   }

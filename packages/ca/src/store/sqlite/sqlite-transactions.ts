@@ -82,7 +82,8 @@ export function updateTransaction(
 
 export function markTransactionNotified(ctx: SqliteContext, key: TransactionKey): boolean {
   const now = ctx.now().getTime();
-  return ctx.db.write(
+  // A status flag: lost in a power cut, it is only reported as not notified; no fsync of its own.
+  return ctx.db.writeRelaxed(
     () =>
       ctx.db
         .stmt('UPDATE transactions SET notified = 1, updated_at = ? WHERE transaction_id = ? AND profile = ?')
