@@ -46,14 +46,14 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
   let fingerprint: string;
   const browserErrors: string[] = [];
 
-  const enroll = async (cn: string, o: { challengeFile?: string; keySize?: number } = {}) =>
+  const enroll = async (cn: string, o: { challengeFile?: string; keySize?: number; path?: string } = {}) =>
     run(
       process.execPath,
       [
         SCEPKIT,
         'enroll',
         '-u',
-        `${server.url}/scep`,
+        `${server.url}${o.path ?? '/scep'}`,
         '--ca-fingerprint',
         fingerprint,
         '--challenge-file',
@@ -70,12 +70,24 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
         join(dir, `${cn}.cert.pem`),
         '--out-chain',
         join(dir, `${cn}.chain.pem`),
+        '--poll-interval',
+        '1',
+        '--max-polls',
+        '60',
       ],
       { timeoutMs: 60_000 },
     );
 
   before(async () => {
-    const config = { ca: { keyType: 'rsa-2048' }, admin: { sessionTtlMinutes: 30 } };
+    const config = {
+      ca: { keyType: 'rsa-2048' },
+      admin: { sessionTtlMinutes: 30 },
+      profiles: { default: {}, manual: { manualApproval: true } },
+      endpoints: [
+        { path: '/scep', profile: 'default', challenge: { type: 'static' } },
+        { path: '/scep/manual', profile: 'manual', challenge: { type: 'static' } },
+      ],
+    };
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'scepkit.json'), JSON.stringify({ dataDir: '.', ...config }));
     const set = await run(process.execPath, [SCEPKIT, '-c', join(data, 'scepkit.json'), 'admin-password'], {
@@ -207,6 +219,43 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
     await page.click('button:has-text("Filter")');
     await page.waitForSelector('table.list tbody tr[data-action=revoke]');
     assert.match((await page.textContent('table.list tbody tr[data-action=revoke]'))!, /admin:console/);
+  });
+
+  it('ok/approve-and-reject-pending-requests', async () => {
+    // Two clients wait for manual approval, polling every second.
+    const approved = enroll('e2e-manual-ok', { path: '/scep/manual' });
+    const rejected = enroll('e2e-manual-no', { path: '/scep/manual' });
+    await page.click('nav >> text=Requests');
+    await page.click('button.chip:has-text("Pending")');
+    const row = (cn: string) => page.locator('table.list tbody tr', { hasText: `CN=${cn}` });
+    await until(
+      async () => (await row('e2e-manual-ok').count()) === 1 && (await row('e2e-manual-no').count()) === 1,
+      'both requests awaiting approval',
+    );
+    assert.match((await row('e2e-manual-ok').textContent())!, /awaiting approval/);
+    await row('e2e-manual-ok').locator('button:has-text("Approve")').click();
+    await until(
+      async () => (await row('e2e-manual-ok').count()) === 0,
+      'approved request leaves the pending list',
+    );
+    await row('e2e-manual-no').locator('button:has-text("Reject…")').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('#reject-reason').fill('unknown device');
+    await dialog.locator('button[type=submit]').click();
+    await until(
+      async () => (await row('e2e-manual-no').count()) === 0,
+      'rejected request leaves the pending list',
+    );
+
+    const ok = await approved;
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(readFileSync(join(dir, 'e2e-manual-ok.cert.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+    const no = await rejected;
+    assert.notEqual(no.status, 0);
+    assert.match(no.stderr, /badRequest/);
+    await page.click('button.chip:has-text("Failures")');
+    await until(async () => (await row('e2e-manual-no').count()) === 1, 'the rejection among the failures');
+    assert.match((await row('e2e-manual-no').textContent())!, /rejected.*badRequest.*unknown device/);
   });
 
   it('ok/no-csp-violation-or-script-error', () => {

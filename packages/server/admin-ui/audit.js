@@ -76,7 +76,7 @@ export function AuditPage({ params }) {
           <tbody>
             ${list.data.items.map(
               (e) =>
-                html`<tr data-action=${e.action}>
+                html`<tr key=${e.id} data-action=${e.action}>
                   <td class="date">${utc(e.time)}</td>
                   <td>${e.actor}</td>
                   <td>${e.action}</td>

@@ -68,7 +68,7 @@ export function CertificatesPage({ params }) {
           <tbody>
             ${list.data.items.map(
               (c) =>
-                html`<tr data-serial=${c.serial}>
+                html`<tr key=${c.serial} data-serial=${c.serial}>
                   <td><a href=${`#/certificates/${c.serial}`}>${c.subject || '(empty subject)'}</a></td>
                   <td class="sans">${c.sans.join(', ')}</td>
                   <td><code title=${c.serial}>${shortSerial(c.serial)}</code></td>

@@ -35,8 +35,8 @@ function IntuneHealth({ report, configured }) {
 }
 
 export function DashboardPage() {
-  const summary = useApi('/summary');
-  const activity = useApi('/activity?hours=168');
+  const summary = useApi('/summary', 30_000);
+  const activity = useApi('/activity?hours=168', 60_000);
   const s = summary.data;
   return html`<section class="dashboard">
     <h1>Dashboard</h1>

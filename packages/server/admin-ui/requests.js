@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from './api.js';
 import { utc } from './format.js';
 import { useApi } from './hooks.js';
@@ -15,28 +15,73 @@ const FILTERS = [
   ['approved', 'Approved'],
 ];
 
+function RejectDialog({ t, onClose, onDone }) {
+  const ref = useRef(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  const submit = async (e) => {
+    e.preventDefault();
+    try {
+      await api.post(path(t, 'reject'), reason.trim() ? { reason: reason.trim() } : {});
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<dialog ref=${ref} onClose=${onClose} aria-labelledby="reject-title">
+    <form onSubmit=${submit}>
+      <h2 id="reject-title">Reject this request?</h2>
+      <p>${t.subject ?? t.transactionId}</p>
+      <p class="muted">The device gets FAILURE (badRequest) at its next poll.</p>
+      <label for="reject-reason">Reason (audit log)</label>
+      <input
+        id="reject-reason"
+        maxlength="200"
+        placeholder="rejected by an administrator"
+        value=${reason}
+        onInput=${(e) => setReason(e.target.value)}
+      />
+      ${error && html`<${Problem} error=${error} />`}
+      <div class="actions">
+        <button type="button" onClick=${() => ref.current?.close()}>Cancel</button>
+        <button type="submit" class="danger">Reject</button>
+      </div>
+    </form>
+  </dialog>`;
+}
+
+function path(t, verb) {
+  return `/requests/${encodeURIComponent(t.profile)}/${encodeURIComponent(t.transactionId)}/${verb}`;
+}
+
 function Decide({ t, done }) {
   const [error, setError] = useState(null);
-  const act = async (verb) => {
-    let body = {};
-    if (verb === 'reject') {
-      const reason = prompt('Reason for rejecting (sent to the audit log)', 'rejected by an administrator');
-      if (reason === null) return;
-      body = reason.trim() ? { reason: reason.trim() } : {};
-    }
+  const [rejecting, setRejecting] = useState(false);
+  const approve = async () => {
     try {
-      await api.post(
-        `/requests/${encodeURIComponent(t.profile)}/${encodeURIComponent(t.transactionId)}/${verb}`,
-        body,
-      );
+      await api.post(path(t, 'approve'), {});
       done();
     } catch (err) {
       setError(err);
     }
   };
   return html`<span class="actions">
-    <button onClick=${() => act('approve')}>Approve</button>
-    <button class="danger" onClick=${() => act('reject')}>Reject</button>
+    <button onClick=${approve}>Approve</button>
+    <button class="danger" onClick=${() => setRejecting(true)}>Reject…</button>
+    ${
+      rejecting &&
+      html`<${RejectDialog}
+        t=${t}
+        onClose=${() => setRejecting(false)}
+        onDone=${() => {
+          setRejecting(false);
+          done();
+        }}
+      />`
+    }
     ${error && html`<${Problem} error=${error} />`}
   </span>`;
 }
@@ -44,7 +89,8 @@ function Decide({ t, done }) {
 export function RequestsPage({ params }) {
   const state = params.get('state') ?? 'all';
   const offset = Number(params.get('offset') ?? 0);
-  const list = useApi(`/requests${query({ state, offset: offset || '' })}`);
+  // Refreshed every 5 s: new requests waiting for approval show up by themselves.
+  const list = useApi(`/requests${query({ state, offset: offset || '' })}`, 5000);
   const go = (p) => (location.hash = `#/requests${query(p)}`);
   return html`<section>
     <h1>Requests</h1>
@@ -74,7 +120,7 @@ export function RequestsPage({ params }) {
           <tbody>
             ${list.data.items.map(
               (t) =>
-                html`<tr data-transaction=${t.transactionId}>
+                html`<tr key=${`${t.profile}/${t.transactionId}`} data-transaction=${t.transactionId}>
                   <td class="date">${utc(t.createdAt)}</td>
                   <td>
                     ${t.serial ? html`<a href=${`#/certificates/${t.serial}`}>${t.subject ?? t.serial}</a>` : (t.subject ?? '–')}

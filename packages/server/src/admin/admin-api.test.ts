@@ -249,6 +249,10 @@ describe('admin console API (real Authority, in-memory SQLite)', () => {
     assert.equal((await post('/admin/api/requests/manual/tx-nope/approve', {})).statusCode, 404);
     const [approved] = await f.store.queryAudit({ action: 'approve', limit: 1 });
     assert.equal(approved?.actor, 'admin:console');
+    const after = await list('?state=failures');
+    const gone = after.find((t) => t.transactionId === 'tx-pending-2');
+    assert.equal(gone?.state, 'rejected');
+    assert.equal(gone?.subject, 'CN=pending-2', 'the subject of a rejected request (its CSR is gone)');
     const [rejected] = await f.store.queryAudit({ action: 'reject', limit: 1 });
     assert.equal(rejected?.details['reason'], 'unknown device');
   });

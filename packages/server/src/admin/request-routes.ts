@@ -51,11 +51,20 @@ export function registerRequestRoutes(api: FastifyInstance, x: AdminContext): vo
     );
     const all = lists.flat().sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     const page = all.slice(q.offset, q.offset + q.limit);
-    // The subject: from the CSR while it is kept (pending), else from the issued certificate.
+    // The subject: from the CSR while it is kept (pending), else from the issued certificate or the audit log.
     const items = await Promise.all(
       page.map(async (t) => {
         let subject = subjectOf(t);
         if (!subject && t.serial) subject = (await store.getCertificate(t.serial))?.subject ?? null;
+        if (!subject && (t.state === 'rejected' || t.state === 'approved')) {
+          // The CSR is gone once final; the request's subject was audited when it went pending.
+          const [held] = await store.queryAudit({
+            transactionId: t.transactionId,
+            action: 'pending',
+            limit: 1,
+          });
+          subject = held?.subject ?? null;
+        }
         return {
           transactionId: t.transactionId,
           profile: t.profile,
