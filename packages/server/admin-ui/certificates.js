@@ -49,7 +49,10 @@ export function CertificatesPage({ params }) {
         <option value="revoked">revoked</option>
       </select>
       <button type="submit">Search</button>
-      ${current.expiringDays && html`<span class="chip">expiring within ${current.expiringDays} days</span>`}
+      ${
+        current.expiringDays &&
+        html`<span class="chip">expires within ${current.expiringDays} days (or has expired)</span>`
+      }
     </form>
     ${list.error && html`<${Problem} error=${list.error} />`}
     ${

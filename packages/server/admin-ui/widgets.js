@@ -27,6 +27,24 @@ export function Pager({ offset, limit, more, go }) {
   </div>`;
 }
 
+/** RFC 5280 CRLReason codes, as the audit log records them for revocations. */
+const CRL_REASONS = {
+  0: 'unspecified',
+  1: 'keyCompromise',
+  2: 'cACompromise',
+  3: 'affiliationChanged',
+  4: 'superseded',
+  5: 'cessationOfOperation',
+  6: 'certificateHold',
+  9: 'privilegeWithdrawn',
+  10: 'aACompromise',
+};
+
+function value(k, v) {
+  if (k === 'reason' && typeof v === 'number') return CRL_REASONS[v] ?? String(v);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 /** Audit details as `key value` pairs, most telling first (failInfo and reason before the profile). */
 export function Details({ details }) {
   const order = ['failInfo', 'reason', 'error', 'profile', 'messageType', 'remoteAddress'];
@@ -34,12 +52,6 @@ export function Details({ details }) {
     (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99),
   );
   return html`<span class="details">
-    ${keys.map(
-      (k) =>
-        html`<span class="kv"
-          ><span class="k">${k}</span>
-          ${typeof details[k] === 'string' ? details[k] : JSON.stringify(details[k])}</span
-        >`,
-    )}
+    ${keys.map((k) => html`<span class="kv"><span class="k">${k}</span>${value(k, details[k])}</span>`)}
   </span>`;
 }
