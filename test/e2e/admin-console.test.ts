@@ -4,7 +4,7 @@
 // and check the CRL (openssl) and the dashboard.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -137,6 +137,7 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
   after(async () => {
     await context?.close();
     await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Sum of `data-count` of the chart's bars of one series. */
