@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,7 @@ describe('scepkit admin-password and the admin config section', () => {
     delete env['SCEPKIT_ADMIN_PASSWORD'];
     await writeFile(join(dir, 'scepkit.json'), JSON.stringify({ dataDir: '.', ca: { keyType: 'rsa-2048' } }));
   });
+  after(() => rm(dir, { recursive: true, force: true }));
 
   it('ok/password-from-stdin-hashed-0600', async () => {
     const r = await withStdin(['admin-password'], 'a long console password\n', env);
