@@ -171,6 +171,8 @@ describe('admin console in Chromium', { skip: missing(), timeout: 180_000 }, () 
     assert.match(busy[0]!, /Refused by policy: 2/);
     assert.match(busy[0]!, /failInfo badAlg: 1/);
     assert.match(busy[0]!, /failInfo badRequest: 1/);
+    assert.match((await page.textContent('[data-refusal="policy:badAlg"]'))!, /badAlg\s*1/);
+    assert.match((await page.textContent('[data-refusal="policy:badRequest"]'))!, /badRequest\s*1/);
     assert.equal(await page.textContent('[data-stat=Issued]'), '2');
     assert.equal(await page.textContent('[data-stat=Revoked]'), '0');
   });

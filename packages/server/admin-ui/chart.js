@@ -28,6 +28,42 @@ function hourTitle(b) {
   return [when, ...(lines.length ? lines : ['no enrollments'])].join('\n');
 }
 
+/** Refusals over the whole window by reason, most frequent first: `[{ series, label, count }]`. */
+function refusalTotals(buckets) {
+  const totals = new Map();
+  for (const b of buckets) {
+    for (const r of b.refusals) {
+      const key = `${r.series}\u0000${r.label}`;
+      const t = totals.get(key) ?? { series: r.series, label: r.label, count: 0 };
+      t.count += r.count;
+      totals.set(key, t);
+    }
+  }
+  return [...totals.values()].sort((a, b) => b.count - a.count);
+}
+
+function Refusals({ buckets }) {
+  const all = refusalTotals(buckets);
+  if (all.length === 0) return null;
+  return html`<dl class="refusals">
+    ${['intune', 'policy'].map((series) => {
+      const rows = all.filter((r) => r.series === series);
+      return (
+        rows.length > 0 &&
+        html`<dt>${series === 'intune' ? 'Refused by Intune' : 'Refused by policy'}</dt>
+          <dd>
+            ${rows.map(
+              (r) =>
+                html`<span class="kv" data-refusal=${`${series}:${r.label}`}
+                  ><code>${r.label}</code> ${r.count}</span
+                >`,
+            )}
+          </dd>`
+      );
+    })}
+  </dl>`;
+}
+
 export function ActivityChart({ chart }) {
   const { buckets, totals } = chart;
   const max = niceMax(Math.max(0, ...buckets.map((b) => SERIES.reduce((n, s) => n + b.counts[s.key], 0))));
@@ -89,5 +125,6 @@ export function ActivityChart({ chart }) {
           >`,
       )}
     </figcaption>
+    <${Refusals} buckets=${buckets} />
   </figure>`;
 }
