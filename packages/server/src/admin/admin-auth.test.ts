@@ -68,6 +68,10 @@ describe('admin console: authentication, sessions, CSRF, headers', () => {
     assert.equal((await inject({ url: '/admin/ui/nope.js' })).statusCode, 404);
     assert.equal((await inject({ url: '/admin/ui/..%2Fpackage.json' })).statusCode, 404);
     assert.equal((await inject({ url: '/admin/vendor/fastify.mjs' })).statusCode, 404);
+    const missing = await inject({ url: '/admin/no-such-page' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.headers['x-frame-options'], 'DENY', 'security headers on every /admin answer');
+    assert.ok(missing.headers['content-security-policy']);
   });
 
   it('fail/api-without-session-401', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { contextOf } from '../request-context.js';
+import { contextOf, refuse } from '../request-context.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerCertificateRoutes } from './certificate-routes.js';
@@ -64,6 +64,7 @@ export function registerAdminConsole(
           .header('cross-origin-opener-policy', 'same-origin')
           .header('cross-origin-resource-policy', 'same-origin');
       });
+      scope.setNotFoundHandler((request, reply) => refuse(request, reply, 404, 'not found'));
       staticFiles.register(scope);
       scope.register(
         async (api) => {
