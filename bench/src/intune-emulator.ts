@@ -30,7 +30,9 @@ export class IntuneEmulatorProcess {
     private readonly banner: EmulatorBanner,
     private readonly stopProcess: () => Promise<void>,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: 8, ca: tlsCaPem });
+    // No keep-alive for the admin calls: they come in bursts minutes apart, and a socket the emulator closed after
+    // its idle timeout would be reused (`socket hang up`). They are outside the timed loops.
+    this.agent = new Agent({ keepAlive: false, maxSockets: 8, ca: tlsCaPem });
   }
 
   static async start(dir: string): Promise<IntuneEmulatorProcess> {
