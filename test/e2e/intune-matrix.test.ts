@@ -24,6 +24,7 @@ import {
 } from '@scepkit/intune-emulator';
 import type * as ServeModule from '../../packages/cli/dist/commands/serve-command.js';
 import { enroll, parseConfig, serve } from '../support/cli.js';
+import { emulatorIntuneConfig } from '../support/emulator.js';
 
 type Served = Awaited<ReturnType<typeof ServeModule.serve>>;
 type KeyPair = webcrypto.CryptoKeyPair;
@@ -105,11 +106,7 @@ describe('Intune integration test matrix (emulator + scepkit serve)', () => {
         { path: '/scep/daily', profile: 'daily', challenge: { type: 'intune' } },
       ],
       intune: {
-        tenant: emu.tenantDomain,
-        clientId: emu.clientId,
-        authority: `${emu.url}/`,
-        graphUrl: `${emu.url}/`,
-        tlsCaFile,
+        ...emulatorIntuneConfig(emu, tlsCaFile),
         revocationIntervalSeconds: 3600,
         outboxIntervalSeconds: 3600,
         doctorAtStartup: false,

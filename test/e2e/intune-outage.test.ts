@@ -16,6 +16,7 @@ import {
 } from '@scepkit/intune-emulator';
 import type * as ServeModule from '../../packages/cli/dist/commands/serve-command.js';
 import { enroll, parseConfig, serve } from '../support/cli.js';
+import { emulatorIntuneConfig } from '../support/emulator.js';
 
 describe('Intune outages: fail closed, quickly, and recover by themselves', () => {
   let emu: RunningEmulator;
@@ -35,11 +36,7 @@ describe('Intune outages: fail closed, quickly, and recover by themselves', () =
       log: { level: 'silent' },
       endpoints: [{ path: '/scep', challenge: { type: 'intune' } }],
       intune: {
-        tenant: emu.tenantDomain,
-        clientId: emu.clientId,
-        authority: `${emu.url}/`,
-        graphUrl: `${emu.url}/`,
-        tlsCaFile,
+        ...emulatorIntuneConfig(emu, tlsCaFile),
         timeoutMs: 1500,
         doctorAtStartup: false,
         revocationIntervalSeconds: 0,

@@ -31,6 +31,7 @@ import type * as DoctorModule from '../../packages/cli/dist/intune/doctor.js';
 import type * as DoctorCommandModule from '../../packages/cli/dist/intune/doctor-command.js';
 import { openssl } from '../support/tools.js';
 import { cliModule, enroll, parseConfig, serve } from '../support/cli.js';
+import { emulatorIntuneConfig } from '../support/emulator.js';
 
 const { runDoctor } = (await cliModule('intune/doctor.js')) as typeof DoctorModule;
 const { doctor } = (await cliModule('intune/doctor-command.js')) as typeof DoctorCommandModule;
@@ -74,11 +75,7 @@ describe('Intune enrollment end to end (emulator + scepkit serve)', () => {
         { path: '/scep/static', profile: 'intune', challenge: { type: 'static' } },
       ],
       intune: {
-        tenant: emu.tenantDomain,
-        clientId: emu.clientId,
-        authority: `${emu.url}/`,
-        graphUrl: `${emu.url}/`,
-        tlsCaFile,
+        ...emulatorIntuneConfig(emu, tlsCaFile),
         revocationIntervalSeconds: 3600,
         outboxIntervalSeconds: 3600,
         doctorAtStartup,

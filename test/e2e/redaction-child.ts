@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDeviceCsr, generateDeviceKeys, runDemo, startEmulator } from '@scepkit/intune-emulator';
 import { enroll, parseConfig, serve } from '../support/cli.js';
+import { emulatorIntuneConfig } from '../support/emulator.js';
 
 const [secretsFile, dataDir] = process.argv.slice(2) as [string, string];
 const staticChallenge = 'static-redaction-challenge-7f3a9c';
@@ -23,11 +24,7 @@ const config = parseConfig({
     { path: '/scep/intune', challenge: { type: 'intune' } },
   ],
   intune: {
-    tenant: emu.tenantDomain,
-    clientId: emu.clientId,
-    authority: `${emu.url}/`,
-    graphUrl: `${emu.url}/`,
-    tlsCaFile,
+    ...emulatorIntuneConfig(emu, tlsCaFile),
   },
 });
 const s = await serve(config, {
