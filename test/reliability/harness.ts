@@ -112,6 +112,8 @@ export interface HttpAnswer {
   status: number;
   body: Uint8Array;
   contentType: string;
+  /** The Retry-After header, when there is one. */
+  retryAfter?: string;
 }
 
 /**
@@ -143,6 +145,7 @@ export function httpRequest(
             status: res.statusCode ?? 0,
             body: new Uint8Array(Buffer.concat(chunks)),
             contentType: res.headers['content-type'] ?? '',
+            ...(res.headers['retry-after'] ? { retryAfter: res.headers['retry-after'] } : {}),
           }),
         );
       },

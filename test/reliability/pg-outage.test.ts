@@ -2,7 +2,8 @@
  * PostgreSQL going away under load, two ways: (1) a TCP proxy the test controls cuts every open connection and
  * refuses new ones, on the shared cluster; (2) a real restart of a private cluster of the test's own: killed
  * without a checkpoint (`pg_ctl stop -m immediate`, like a crash), down for a while, started again (WAL replay).
- * During the outage every request fails cleanly (HTTP 500 or a signed CertRep FAILURE; no hang, no crash);
+ * During the outage every request fails cleanly (HTTP 503 with Retry-After, or a signed CertRep FAILURE; never a
+ * 500, no hang, no crash);
  * afterwards the same requests succeed; nothing is lost.
  */
 import { after, before, describe, it } from 'node:test';
@@ -79,7 +80,10 @@ type Answer = { kind: 'cert'; der: Uint8Array } | { kind: 'failed'; how: string 
 async function send(url: string, ca: CaView, req: PreparedRequest): Promise<Answer> {
   // A network error or timeout propagates: the server must answer even without its database.
   const ans = await pkiOperation(url, req.der, 'POST', 20_000);
-  if (ans.status === 500) return { kind: 'failed', how: 'HTTP 500' };
+  if (ans.status === 503) {
+    assert.equal(ans.retryAfter, '10', 'a 503 says when to retry');
+    return { kind: 'failed', how: 'HTTP 503' };
+  }
   assert.equal(ans.status, 200, `HTTP ${ans.status}`);
   const rep = readReply(ca, req, ans.body);
   if (rep.status === 'FAILURE') return { kind: 'failed', how: `FAILURE ${rep.failInfo}` };

@@ -181,6 +181,8 @@ export {
   StoreError,
   TransactionStateError,
   hashChallenge,
+  isPostgresUnavailable,
+  isStoreUnavailable,
   outboxBackoffMs,
 } from './store/index.js';
 

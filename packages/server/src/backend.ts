@@ -8,7 +8,7 @@ export interface ScepBackend {
   /**
    * PKCSReq, RenewalReq or CertPoll. Throw an error carrying `failInfo` (e.g. `EnrollmentError`) to refuse:
    * the client receives a signed FAILURE with that failInfo and the error's public `failInfoText`. Any other
-   * error is our fault (HTTP 500).
+   * error is our fault (HTTP 500), except a store out of reach (`StoreError` code `unavailable`: HTTP 503).
    */
   enroll(request: EnrollRequest): Promise<EnrollResult>;
   /** GetCert (RFC 8894 §3.3.4): the certificate, or undefined when unknown (=> FAILURE badCertId). */

@@ -15,8 +15,9 @@ import {
   selfSignedCertificate,
   verifySignedData,
 } from '@scepkit/scep';
+import { StoreError } from '@scepkit/ca';
 import { ServerError } from './errors.js';
-import { createScepServer } from './server.js';
+import { UNAVAILABLE_RETRY_AFTER_S, createScepServer } from './server.js';
 import type { ScepServer } from './server.js';
 import { buildCsr } from './testing/der.js';
 import { caCertificates, clientKey, enroll, sendPkiOperation } from './testing/client.js';
@@ -249,8 +250,8 @@ describe('server HTTP edge (fake backend)', () => {
     assert.equal(rep.failInfo, 'badAlg');
   });
 
-  it('fail/backend-fault-500', async () => {
-    backend.fault = new Error('store down');
+  async function faultedEnrollment(fault: Error): Promise<Response> {
+    backend.fault = fault;
     try {
       const key = clientKey();
       const csr = buildCsr({ cn: 'x', key, challenge: 'secret' });
@@ -260,12 +261,28 @@ describe('server HTTP edge (fake backend)', () => {
         signer: keyObjectSigner(signerCert, key),
         recipients: [ca.cert],
       });
-      const r = await sendPkiOperation(base, '/scep', req.der);
-      assert.equal(r.status, 500);
-      assert.equal(await r.text(), 'internal error\n');
+      return await sendPkiOperation(base, '/scep', req.der);
     } finally {
       backend.fault = undefined;
     }
+  }
+
+  it('fail/backend-fault-500', async () => {
+    const r = await faultedEnrollment(new Error('store down'));
+    assert.equal(r.status, 500);
+    assert.equal(r.headers.get('retry-after'), null);
+    assert.equal(await r.text(), 'internal error\n');
+  });
+
+  it('fail/database-out-of-reach-is-503-with-retry-after', async () => {
+    const driver = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const r = await faultedEnrollment(new StoreError('unavailable', 'PostgreSQL is unavailable', driver));
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), String(UNAVAILABLE_RETRY_AFTER_S));
+    assert.equal(await r.text(), 'service unavailable, retry later\n');
+    // Any other store fault is ours: 500.
+    const other = await faultedEnrollment(new StoreError('database', 'SQLite error'));
+    assert.equal(other.status, 500);
   });
 
   it('ok/backend-sees-endpoint-name-and-address', async () => {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { isStoreUnavailable } from '@scepkit/ca';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
@@ -177,6 +178,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return refuse(request, reply, status, clientErrorText(status));
     contextOf(request).err = err;
+    if (isStoreUnavailable(err)) {
+      // The database is out of reach: clients (certmonger, Windows, iOS) retry a 503 later.
+      reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
+      return reply.code(503).type('text/plain; charset=utf-8').send('service unavailable, retry later\n');
+    }
     return reply.code(500).type('text/plain; charset=utf-8').send('internal error\n');
   });
 
@@ -229,12 +235,23 @@ function clientErrorText(status: number): string {
   }
 }
 
+/** Retry-After (seconds) of the 503 answered while the database is out of reach. */
+export const UNAVAILABLE_RETRY_AFTER_S = 10;
+
 function logAndCount(request: FastifyRequest, reply: FastifyReply, logger: Logger, metrics: ScepMetrics) {
   const c = contextOf(request);
   const status = reply.statusCode;
   const outcome =
     c.pkiStatus ??
-    (status < 400 ? 'ok' : status === 429 ? 'rate_limited' : status < 500 ? 'rejected' : 'error');
+    (status < 400
+      ? 'ok'
+      : status === 429
+        ? 'rate_limited'
+        : status < 500
+          ? 'rejected'
+          : status === 503
+            ? 'unavailable'
+            : 'error');
   metrics.requests.inc({ operation: c.op, outcome });
   // Never the query string: a GET PKIOperation carries the whole message, challenge included.
   const line = {

@@ -6,6 +6,7 @@ import { CaError } from '../errors.js';
 import type { CaIdentity } from '../init/ca-identity.js';
 import { OID } from '../oids.js';
 import type { Signer } from '../signer/signer.js';
+import { isStoreUnavailable } from '../store/errors.js';
 import type { CertificateRepository } from '../store/index.js';
 
 /** RFC 6960 §4.2.1 OCSPResponseStatus. */
@@ -93,8 +94,9 @@ export class OcspResponder {
     }
     try {
       return await this.#answer(request);
-    } catch {
-      return unsuccessful('internalError');
+    } catch (err) {
+      // The database out of reach is temporary: RFC 6960 §2.3 tryLater, not internalError.
+      return unsuccessful(isStoreUnavailable(err) ? 'tryLater' : 'internalError');
     }
   }
 

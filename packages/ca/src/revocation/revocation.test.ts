@@ -10,6 +10,7 @@ import { harness, type Harness } from '../testing/authority-fixture.js';
 import { makeCsr } from '../testing/csr.js';
 import { TempDir, openssl } from '../testing/openssl.js';
 import { testCa } from '../testing/fixtures.js';
+import { StoreError } from '../store/errors.js';
 
 async function issueTwo(h: Harness): Promise<{ a: string; aDer: Uint8Array; b: string; bDer: Uint8Array }> {
   const ra = await h.authority.enroll({
@@ -291,6 +292,38 @@ test('crl: concurrent current() calls share one publication', async () => {
     );
     assert.equal((await h.store.nextCrlNumber()) as bigint, 2n, 'only one number was consumed');
   } finally {
+    await h.close();
+  }
+});
+
+test('ocsp fail/database-out-of-reach -> tryLater; any other store fault -> internalError', async () => {
+  const h = await harness(profiles);
+  const dir = await TempDir.create();
+  try {
+    const { identity } = await testCa();
+    const ca = await dir.certs('ca.pem', [h.caDer]);
+    const req = dir.join('req.der');
+    await openssl(['ocsp', '-issuer', ca, '-serial', '0x01', '-reqout', req]);
+    const der = new Uint8Array(await readFile(req));
+    const failing = (fault: Error) =>
+      new OcspResponder({
+        ca: identity,
+        store: {
+          getCertificate: () => Promise.reject(fault),
+        } as unknown as ConstructorParameters<typeof OcspResponder>[0]['store'],
+        clock: () => h.clock.now,
+      });
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const later = await failing(new StoreError('unavailable', 'PostgreSQL is unavailable', refused)).respond(
+      der,
+    );
+    assert.equal(later.status, 'tryLater');
+    assert.deepEqual([...later.der], [0x30, 0x03, 0x0a, 0x01, 0x03]);
+    const internal = await failing(new StoreError('database', 'SQLite error')).respond(der);
+    assert.equal(internal.status, 'internalError');
+    assert.deepEqual([...internal.der], [0x30, 0x03, 0x0a, 0x01, 0x02]);
+  } finally {
+    await dir.remove();
     await h.close();
   }
 });

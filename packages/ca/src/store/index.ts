@@ -46,7 +46,13 @@ export type {
   EnrollmentActivityQuery,
   EnrollmentActivityRow,
 } from './activity.js';
-export { DuplicateSerialError, StoreError, TransactionStateError } from './errors.js';
+export {
+  DuplicateSerialError,
+  StoreError,
+  TransactionStateError,
+  isPostgresUnavailable,
+  isStoreUnavailable,
+} from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { SqliteStore } from './sqlite/sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite/sqlite-store.js';

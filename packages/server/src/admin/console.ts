@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isStoreUnavailable } from '@scepkit/ca';
 import { contextOf, refuse } from '../request-context.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -94,6 +95,9 @@ export function registerAdminConsole(
               );
             }
             contextOf(request).err = err;
+            if (isStoreUnavailable(err)) {
+              return sendError(reply, 503, 'unavailable', 'the database is out of reach, retry later');
+            }
             return sendError(reply, 500, 'internal', 'internal error');
           });
           registerAuthRoutes(api, x);

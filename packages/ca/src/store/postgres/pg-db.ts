@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { StoreError } from '../errors.js';
+import { StoreError, isPostgresUnavailable } from '../errors.js';
 import type { Row } from '../rows.js';
 
 /** Something that runs a query: the pool (autocommit) or a client inside a transaction. */
@@ -62,6 +62,10 @@ export class PgDb {
       } catch (rollbackErr) {
         broken = rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed');
       }
+      // A connection that broke under `fn` makes any error of `fn` an outage, whatever its message.
+      if (broken && !(err instanceof StoreError) && !isPostgresUnavailable(err)) {
+        throw new StoreError('unavailable', 'PostgreSQL connection lost', err);
+      }
       throw wrap(err);
     } finally {
       // A client whose connection failed (or whose rollback failed) is destroyed instead of returned to the pool.
@@ -91,5 +95,6 @@ function wrap(err: unknown): StoreError<string> {
   if (typeof code === 'string' && code.startsWith('23')) {
     return new StoreError('invalid-input', 'constraint violated', err);
   }
+  if (isPostgresUnavailable(err)) return new StoreError('unavailable', 'PostgreSQL is unavailable', err);
   return new StoreError('database', 'PostgreSQL error', err);
 }

@@ -136,7 +136,7 @@ export function isUniqueViolation(err: unknown, column: string): boolean {
 function wrap(err: unknown): StoreError<string> {
   if (err instanceof StoreError) return err as StoreError<string>;
   const code = (err as { code?: unknown }).code;
-  if (code === 'SQLITE_BUSY') return new StoreError('database', 'SQLite database is busy', err);
+  if (code === 'SQLITE_BUSY') return new StoreError('unavailable', 'SQLite database is busy', err);
   if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
     return new StoreError('invalid-input', 'constraint violated', err);
   }
