@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { CmsIdentifier } from './asn-read.js';
-import { asBuffer, definiteLengths, fromSchema, parseDer } from './der.js';
+import { asBuffer, definiteLengths, encodedElement, fromSchema, parseDer } from './der.js';
 import { ScepError } from './errors.js';
 
 /** A certificate parsed once, with the pieces CMS needs. */
@@ -93,7 +93,7 @@ export function subjectKeyIdentifier(pc: ParsedCertificate): Uint8Array {
 export function issuerAndSerialSchema(pc: ParsedCertificate): asn1js.Sequence {
   const tbs = (pc.tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
   const off = tbs[0]!.idBlock.tagClass === 3 ? 1 : 0;
-  return new asn1js.Sequence({ value: [tbs[off + 2]!, tbs[off]!] });
+  return new asn1js.Sequence({ value: [encodedElement(pc.issuer), tbs[off]!] });
 }
 
 export function issuerAndSerial(pc: ParsedCertificate): pkijs.IssuerAndSerialNumber {

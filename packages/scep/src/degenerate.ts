@@ -1,26 +1,23 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { encodeTlv, fromSchema, parseDer, scanOnly } from './der.js';
+import { encodedElement, fromSchema, parseDer, scanOnly } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import { OID } from './oids.js';
 import { MAX_CERTIFICATES } from './signed-data.js';
 
-const SEQUENCE = 0x30;
-const SET = 0x31;
-const CONTEXT_0 = 0xa0;
-const CONTEXT_1 = 0xa1;
-const oidDer = (oid: string) => new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER());
-
 /**
- * Checks that `der` is one complete SEQUENCE (a certificate or CRL) and returns it unchanged. Only its framing is
- * checked (no element budget): a CRL can be large, and it is our own input.
+ * Checks that `der` is one complete SEQUENCE (a certificate or CRL) and returns it as an element that encodes to the
+ * same bytes. Only its framing is checked (no element budget): a CRL can be large, and it is our own input.
  */
-function element(der: Uint8Array, what: string): Uint8Array {
+function element(der: Uint8Array, what: string): asn1js.AsnType {
   scanOnly(der, what);
   if (der[0] !== 0x30) throw new ScepError('badArgument', `${what} is not a SEQUENCE`);
-  return der;
+  return encodedElement(der);
 }
+
+const tagged = (tagNumber: number, value: asn1js.AsnType[]) =>
+  new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value });
 
 /**
  * Builds a degenerate certificates-only SignedData (RFC 8894 §3.4; no signers, no content) as used by
@@ -38,16 +35,20 @@ export function buildCertsOnly(
 ): Uint8Array {
   const certs = certificates.map((c) => element(c, 'certificate'));
   const revs = crls.map((c) => element(c, 'CRL'));
-  const signedData = encodeTlv(
-    SEQUENCE,
-    encodeTlv(0x02, Uint8Array.of(1)),
-    encodeTlv(SET),
-    encodeTlv(SEQUENCE, oidDer(OID.data)),
-    ...(certs.length ? [encodeTlv(CONTEXT_0, ...certs)] : []),
-    ...(revs.length ? [encodeTlv(CONTEXT_1, ...revs)] : []),
-    encodeTlv(SET),
-  );
-  return encodeTlv(SEQUENCE, oidDer(OID.signedData), encodeTlv(CONTEXT_0, signedData));
+  const signedData = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      new asn1js.Set({ value: [] }),
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
+      ...(certs.length ? [tagged(0, certs)] : []),
+      ...(revs.length ? [tagged(1, revs)] : []),
+      new asn1js.Set({ value: [] }),
+    ],
+  });
+  const ci = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), tagged(0, [signedData])],
+  });
+  return new Uint8Array(ci.toBER());
 }
 
 export interface CertsOnly {

@@ -15,7 +15,7 @@ import {
   rawBytes,
 } from './asn-read.js';
 import type { CmsIdentifier } from './asn-read.js';
-import { asBuffer, fromSchema, octetStringBytes, parseDer } from './der.js';
+import { asBuffer, encodedElement, fromSchema, octetStringBytes, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import type { ScepSigner } from './keys.js';
@@ -96,7 +96,10 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
       new asn1js.Integer({ value: 1 }),
       new asn1js.Set({ value: [digestAlg()] }),
       primitiveContent(opts.content),
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: certs.map((c) => c.tree) }),
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        value: certs.map((c) => encodedElement(c.der)),
+      }),
       new asn1js.Set({ value: [signerInfo] }),
     ],
   });

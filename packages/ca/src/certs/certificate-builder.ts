@@ -1,4 +1,5 @@
 import * as asn1js from 'asn1js';
+import { encodedElement } from '@scepkit/scep';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer, wholeSeconds } from '../bytes.js';
 import { CaError } from '../errors.js';
@@ -73,8 +74,9 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   });
   const tbsDer = new Uint8Array(tbs.toBER());
   const signature = await signer.sign(tbsDer);
+  // The TBSCertificate as signed, not encoded a second time.
   const cert = new asn1js.Sequence({
-    value: [tbs, sigAlg(), new asn1js.BitString({ valueHex: toArrayBuffer(signature) })],
+    value: [encodedElement(tbsDer), sigAlg(), new asn1js.BitString({ valueHex: toArrayBuffer(signature) })],
   });
   return new Uint8Array(cert.toBER());
 }
