@@ -1,10 +1,11 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { CmsIdentifier } from './asn-read.js';
 import { asBuffer, definiteLengths, encodedElement, fromSchema, parseDer } from './der.js';
 import { ScepError } from './errors.js';
+import { publicKeyFromSpki } from './public-key.js';
 
 /** A certificate parsed once, with the pieces CMS needs. */
 export interface ParsedCertificate {
@@ -75,7 +76,7 @@ function parseCertificateUncached(der: Uint8Array, tree?: asn1js.AsnType): Parse
     subject: new Uint8Array(subject.valueBeforeDecodeView),
     serial: new Uint8Array(serial.valueBlock.valueHexView),
     publicKey: fromSchema('certificate public key', () =>
-      createPublicKey({ key: asBuffer(spki.valueBeforeDecodeView), format: 'der', type: 'spki' }),
+      publicKeyFromSpki(spki.valueBeforeDecodeView, spki),
     ),
   };
 }

@@ -48,4 +48,5 @@ export type { CsrSummary } from './csr.js';
 export { selfSignedCertificate } from './self-signed.js';
 export type { SelfSignedOptions } from './self-signed.js';
 export { parseCertificate } from './certificate.js';
+export { publicKeyFromSpki } from './public-key.js';
 export type { ParsedCertificate } from './certificate.js';

@@ -1,4 +1,5 @@
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { publicKeyFromSpki } from '@scepkit/scep';
 import * as asn1js from 'asn1js';
 import { PolicyError } from '../errors.js';
 import { OID } from '../oids.js';
@@ -48,7 +49,7 @@ export function parseCsr(der: Uint8Array): ParsedCsr {
   const req = readRequest(der);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(req.spki), format: 'der', type: 'spki' });
+    key = publicKeyFromSpki(req.spki, req.spkiTree);
   } catch (err) {
     throw new PolicyError('badAlg', 'the CSR public key is not supported', err);
   }
@@ -74,6 +75,8 @@ interface RawRequest {
   info: Uint8Array;
   subject: Uint8Array;
   spki: Uint8Array;
+  /** The SubjectPublicKeyInfo as asn1js parsed it. */
+  spkiTree: asn1js.AsnType;
   attributes: CsrAttribute[];
   signatureAlgorithm: string;
   signature: Uint8Array;
@@ -124,6 +127,7 @@ function readRequest(der: Uint8Array): RawRequest {
     info: info.valueBeforeDecodeView,
     subject: new Uint8Array(subject.valueBeforeDecodeView),
     spki: new Uint8Array(spki.valueBeforeDecodeView),
+    spkiTree: spki,
     attributes,
     signatureAlgorithm: algOid.valueBlock.toString(),
     signature: sig.valueBlock.valueHexView,
