@@ -183,53 +183,31 @@ export function encodedElement(der: Uint8Array): asn1js.AsnType {
   return element as unknown as asn1js.AsnType;
 }
 
-function definiteHeader(id: Uint8Array, n: number): Buffer {
-  if (n < 0x80) return Buffer.concat([id, Buffer.from([n])]);
-  const len: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v & 0xff);
-  return Buffer.concat([id, Buffer.from([0x80 | len.length, ...len])]);
-}
-
-function reencode(b: Uint8Array, pos: number, end: number, depth: number): { bytes: Buffer; next: number } {
-  if (depth > DEFAULT_DER_LIMITS.maxDepth) throw new ScepError('limitExceeded', 'ASN.1 nesting too deep');
-  const start = pos;
-  if (pos >= end) throw new ScepError('malformed', 'truncated ASN.1 element');
-  const constructed = (b[pos]! & 0x20) !== 0;
-  if ((b[pos++]! & 0x1f) === 0x1f) while (pos < end && b[pos++]! & 0x80);
-  const id = Buffer.from(b.subarray(start, pos));
-  const first = b[pos++];
-  if (first === undefined) throw new ScepError('malformed', 'truncated ASN.1 length');
-  let contentEnd: number | undefined;
-  if (first !== 0x80) {
-    let len = first;
-    if (first & 0x80) {
-      len = 0;
-      for (let i = 0; i < (first & 0x7f); i++) len = len * 256 + (b[pos++] ?? 0);
-    }
-    contentEnd = pos + len;
-    if (contentEnd > end) throw new ScepError('malformed', 'ASN.1 length exceeds the data');
-    if (!constructed)
-      return {
-        bytes: Buffer.concat([id, Buffer.from(b.subarray(start + id.length, contentEnd))]),
-        next: contentEnd,
-      };
-  }
-  const children: Buffer[] = [];
-  for (;;) {
-    if (contentEnd === undefined ? b[pos] === 0 && b[pos + 1] === 0 : pos >= contentEnd) break;
-    const child = reencode(b, pos, contentEnd ?? end, depth + 1);
-    children.push(child.bytes);
-    pos = child.next;
-  }
-  const body = Buffer.concat(children);
-  return { bytes: Buffer.concat([definiteHeader(id, body.length), body]), next: contentEnd ?? pos + 2 };
-}
-
 /**
  * The same element with every indefinite length made definite (contents otherwise unchanged), so that a name or
  * identifier a client sent in BER (iOS) compares equal to the DER in a certificate.
  */
 export function definiteLengths(ber: Uint8Array): Uint8Array {
   if (!ber.includes(0x80)) return ber;
-  return new Uint8Array(reencode(ber, 0, ber.length, 0).bytes);
+  const tree = parseDer(ber, 'BER element');
+  if (!makeDefinite(tree)) return ber;
+  return new Uint8Array(tree.toBER());
+}
+
+/** Clears the indefinite-length flags of `el` and its descendants; true when there was one. */
+function makeDefinite(el: asn1js.AsnType): boolean {
+  let changed = false;
+  if (el.lenBlock.isIndefiniteForm) {
+    el.lenBlock.isIndefiniteForm = false;
+    changed = true;
+  }
+  const value = el.valueBlock as { isIndefiniteForm?: boolean; value?: unknown };
+  if (value.isIndefiniteForm) {
+    value.isIndefiniteForm = false;
+    changed = true;
+  }
+  if (el.idBlock.isConstructed && Array.isArray(value.value)) {
+    for (const child of value.value as asn1js.AsnType[]) changed = makeDefinite(child) || changed;
+  }
+  return changed;
 }

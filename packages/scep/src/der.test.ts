@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { buildCertsOnly, parseCertsOnly } from './degenerate.js';
+import { definiteLengths, encodedElement } from './der.js';
+import { selfSignedCertificate } from './self-signed.js';
+
+/** A Name: SEQUENCE OF SET OF SEQUENCE { OID, string }, with one value long enough for a long-form length. */
+function name(indefinite: boolean): Uint8Array {
+  const rdn = (oid: string, value: asn1js.AsnType) =>
+    new asn1js.Set({
+      lenBlock: { isIndefiniteForm: indefinite },
+      value: [
+        new asn1js.Sequence({
+          lenBlock: { isIndefiniteForm: indefinite },
+          value: [new asn1js.ObjectIdentifier({ value: oid }), value],
+        }),
+      ],
+    });
+  return new Uint8Array(
+    new asn1js.Sequence({
+      lenBlock: { isIndefiniteForm: indefinite },
+      value: [
+        rdn('2.5.4.6', new asn1js.PrintableString({ value: 'FR' })),
+        rdn('2.5.4.10', new asn1js.Utf8String({ value: 'scepkit \u00e9' })),
+        rdn('2.5.4.3', new asn1js.Utf8String({ value: 'x'.repeat(300) })),
+      ],
+    }).toBER(),
+  );
+}
+
+test('definiteLengths: BER with indefinite lengths becomes the DER of the same value', () => {
+  const der = name(false);
+  const ber = name(true);
+  assert.notDeepEqual(ber, der);
+  assert.ok(ber.includes(0x80));
+  assert.deepEqual(definiteLengths(ber), der);
+  assert.equal(definiteLengths(der), der, 'DER is returned as it is');
+});
+
+test('definiteLengths: a 0x80 byte that is not an indefinite length changes nothing', () => {
+  const der = new Uint8Array(
+    new asn1js.Sequence({
+      value: [new asn1js.OctetString({ valueHex: new Uint8Array(0x80 + 5).fill(0x80) })],
+    }).toBER(),
+  );
+  assert.equal(definiteLengths(der), der);
+});
+
+test('encodedElement: pre-encoded children are written byte for byte, at any length', () => {
+  const parts = [
+    name(false),
+    new Uint8Array(new asn1js.OctetString({ valueHex: new Uint8Array(70_000) }).toBER()),
+  ];
+  const built = new Uint8Array(
+    new asn1js.Sequence({
+      value: [new asn1js.Integer({ value: 1 }), ...parts.map((p) => encodedElement(p))],
+    }).toBER(),
+  );
+  const reference = new Uint8Array(
+    new asn1js.Sequence({
+      value: [new asn1js.Integer({ value: 1 }), ...parts.map((p) => asn1js.fromBER(p).result)],
+    }).toBER(),
+  );
+  assert.deepEqual(built, reference);
+  // Later changes to the caller's bytes do not show.
+  const bytes = name(false);
+  const el = encodedElement(bytes);
+  bytes[0] = 0;
+  assert.equal(new Uint8Array(el.toBER())[0], 0x30);
+});
+
+test('buildCertsOnly: certificates come back byte for byte', () => {
+  const cert = selfSignedCertificate({
+    subject: name(false),
+    privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  });
+  const parsed = parseCertsOnly(buildCertsOnly([cert, cert]));
+  assert.deepEqual(parsed.certificates, [cert, cert]);
+  assert.deepEqual(parsed.crls, []);
+  assert.throws(() => buildCertsOnly([Uint8Array.of(0x31, 0x00)]), /not a SEQUENCE/);
+});
