@@ -1,84 +1,89 @@
+import * as asn1js from 'asn1js';
+import { encodedElement } from '@scepkit/scep';
+
 /**
- * A small DER -> BER re-encoder: chosen constructed elements get the indefinite length form (`0x80` ... `00 00`)
+ * A DER -> BER re-encoder built on asn1js: chosen constructed elements get the indefinite length form (`0x80` ... `00 00`)
  * and chosen OCTET STRINGs become constructed, chunked ones, as a streaming CMS encoder (Apple's) writes them.
  * Everything else is copied byte for byte, so signed attributes keep their DER (the signature covers it).
  */
 
-interface Tlv {
-  /** Identifier octets. */
-  id: Buffer;
-  constructed: boolean;
-  /** Contents (primitive) or the children (constructed). */
-  content: Buffer;
-  children: Tlv[];
-}
-
-function parse(b: Buffer, pos: number, end: number, depth: number): { tlv: Tlv; next: number } {
-  if (depth > 64) throw new RangeError('ber: nesting too deep');
-  const start = pos;
-  if (pos >= end) throw new RangeError('ber: truncated element');
-  const constructed = (b[pos]! & 0x20) !== 0;
-  if ((b[pos++]! & 0x1f) === 0x1f) while (pos < end && b[pos++]! & 0x80);
-  const id = b.subarray(start, pos);
-  const first = b[pos++];
-  if (first === undefined || first === 0x80)
-    throw new RangeError('ber: input must be DER (definite lengths)');
-  let len = first;
-  if (first & 0x80) {
-    len = 0;
-    for (let i = 0; i < (first & 0x7f); i++) len = len * 256 + (b[pos++] ?? 0);
-  }
-  const contentEnd = pos + len;
-  if (contentEnd > end) throw new RangeError('ber: length exceeds the data');
-  const content = b.subarray(pos, contentEnd);
-  const children: Tlv[] = [];
-  if (constructed) {
-    for (let p = pos; p < contentEnd;) {
-      const child = parse(b, p, contentEnd, depth + 1);
-      children.push(child.tlv);
-      p = child.next;
-    }
-  }
-  return { tlv: { id, constructed, content, children }, next: contentEnd };
-}
-
-function definite(id: Buffer, body: Buffer): Buffer {
-  const n = body.length;
-  if (n < 0x80) return Buffer.concat([id, Buffer.from([n]), body]);
-  const len: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v & 0xff);
-  return Buffer.concat([id, Buffer.from([0x80 | len.length, ...len]), body]);
-}
-
-const EOC = Buffer.from([0, 0]);
 const OCTET_STRING = 0x04;
 
 /** What to do with the element at `path` (child indexes from the root; `[]` is the root). */
 export type BerRule = (path: readonly number[], tag: number) => 'indefinite' | 'chunked' | 'keep';
 
-function encode(t: Tlv, path: number[], rule: BerRule, chunk: number): Buffer {
-  const action = rule(path, t.id[0]!);
-  if (!t.constructed) {
-    if (action !== 'chunked' || t.id[0] !== OCTET_STRING) return definite(t.id, t.content);
+/** One parsed DER element with its bytes (for the parts copied unchanged). */
+function parse(der: Uint8Array): asn1js.AsnType {
+  const parsed = asn1js.fromBER(der);
+  if (parsed.offset === -1) throw new RangeError(`ber: ${parsed.result.error}`);
+  if (parsed.offset !== der.byteLength) throw new RangeError('ber: trailing bytes');
+  return parsed.result;
+}
+
+function hasIndefinite(el: asn1js.AsnType): boolean {
+  if (el.lenBlock.isIndefiniteForm) return true;
+  const value = (el.valueBlock as { value?: unknown }).value;
+  return el.idBlock.isConstructed && Array.isArray(value) && (value as asn1js.AsnType[]).some(hasIndefinite);
+}
+
+/**
+ * The element re-expressed by `rule` as asn1js elements: unchanged subtrees are their own bytes
+ * (`encodedElement`), changed constructed ones are rebuilt with the same tag around their re-expressed children.
+ */
+function express(
+  el: asn1js.AsnType,
+  path: number[],
+  rule: BerRule,
+  chunk: number,
+): { el: asn1js.AsnType; changed: boolean } {
+  const bytes = new Uint8Array(el.valueBeforeDecodeView);
+  const action = rule(path, bytes[0]!);
+  if (!el.idBlock.isConstructed) {
+    if (action !== 'chunked' || bytes[0] !== OCTET_STRING)
+      return { el: encodedElement(bytes), changed: false };
     // RFC 5652 §5.2 / X.690 §8.7.3: a constructed OCTET STRING of primitive segments, indefinite length.
-    const parts: Buffer[] = [Buffer.from([0x24, 0x80])];
-    for (let i = 0; i < t.content.length; i += chunk) {
-      parts.push(definite(Buffer.from([OCTET_STRING]), t.content.subarray(i, i + chunk)));
+    const content = (el as asn1js.OctetString).valueBlock.valueHexView;
+    const segments: asn1js.OctetString[] = [];
+    for (let i = 0; i < content.length; i += chunk) {
+      segments.push(new asn1js.OctetString({ valueHex: content.slice(i, i + chunk) }));
     }
-    parts.push(EOC);
-    return Buffer.concat(parts);
+    return {
+      el: new asn1js.OctetString({
+        isConstructed: true,
+        isIndefiniteForm: true,
+        value: segments,
+      }),
+      changed: true,
+    };
   }
-  const body = Buffer.concat(t.children.map((c, i) => encode(c, [...path, i], rule, chunk)));
-  if (action === 'indefinite') return Buffer.concat([t.id, Buffer.from([0x80]), body, EOC]);
-  return definite(t.id, body);
+  const children = (el.valueBlock as unknown as { value: asn1js.AsnType[] }).value.map((c, i) =>
+    express(c, [...path, i], rule, chunk),
+  );
+  if (action !== 'indefinite' && !children.some((c) => c.changed)) {
+    return { el: encodedElement(bytes), changed: false };
+  }
+  return {
+    el: new asn1js.Constructed({
+      idBlock: { tagClass: el.idBlock.tagClass, tagNumber: el.idBlock.tagNumber },
+      lenBlock: { isIndefiniteForm: action === 'indefinite' },
+      value: children.map((c) => c.el),
+    }),
+    changed: true,
+  };
 }
 
 /** Re-encodes one DER element by `rule`; OCTET STRINGs marked `chunked` are split in `chunkBytes` segments. */
 export function reencodeBer(der: Uint8Array, rule: BerRule, chunkBytes = 1000): Buffer {
-  const b = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const { tlv, next } = parse(b, 0, b.length, 0);
-  if (next !== b.length) throw new RangeError('ber: trailing bytes');
-  return encode(tlv, [], rule, chunkBytes);
+  const root = parse(der);
+  if (hasIndefinite(root)) throw new RangeError('ber: input must be DER (definite lengths)');
+  const { el } = express(root, [], rule, chunkBytes);
+  // Encoded through a writer of our own: asn1js's top-level toBER would also make every ancestor of an indefinite
+  // element indefinite, and a rule may keep a parent definite around an indefinite child (X.690 allows it).
+  const parts: Uint8Array[] = [];
+  el.toBER(false, {
+    write: (buf: ArrayBuffer) => parts.push(new Uint8Array(buf)),
+  } as unknown as asn1js.ViewWriter);
+  return Buffer.concat(parts);
 }
 
 const same = (a: readonly number[], b: readonly number[]): boolean =>
@@ -91,9 +96,10 @@ const same = (a: readonly number[], b: readonly number[]): boolean =>
  * DER signed attributes) and the certificates are unchanged.
  */
 export function appleBer(der: Uint8Array): Buffer {
-  const b = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const signedData = parse(b, 0, b.length, 0).tlv.children[1]?.children[0];
-  const lastIndex = (signedData?.children.length ?? 0) - 1;
+  const contentInfo = parse(der) as asn1js.Sequence;
+  const explicit = contentInfo.valueBlock.value[1] as asn1js.Constructed | undefined;
+  const signedData = explicit?.valueBlock.value[0] as asn1js.Sequence | undefined;
+  const lastIndex = (signedData?.valueBlock.value.length ?? 0) - 1;
   const indefinite = [[], [1], [1, 0], [1, 0, 2], [1, 0, 2, 1], [1, 0, lastIndex]];
   return reencodeBer(der, (path, tag) => {
     if (indefinite.some((p) => same(p, path))) return 'indefinite';
