@@ -36,7 +36,8 @@ function express(
   rule: BerRule,
   chunk: number,
 ): { el: asn1js.AsnType; changed: boolean } {
-  const bytes = new Uint8Array(el.valueBeforeDecodeView);
+  // encodedElement copies what it keeps: the view into the parsed input is enough here.
+  const bytes = el.valueBeforeDecodeView;
   const action = rule(path, bytes[0]!);
   if (!el.idBlock.isConstructed) {
     if (action !== 'chunked' || bytes[0] !== OCTET_STRING)

@@ -63,7 +63,7 @@ export class PgDb {
         broken = rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed');
       }
       // A connection that broke under `fn` makes any error of `fn` an outage, whatever its message.
-      if (broken && !(err instanceof StoreError) && !isPostgresUnavailable(err)) {
+      if (broken && !(err instanceof StoreError)) {
         throw new StoreError('unavailable', 'PostgreSQL connection lost', err);
       }
       throw wrap(err);
