@@ -50,34 +50,35 @@ const requests = await buildRequests({
 });
 const rsaKey = createPrivateKey(raKey!.privateKey.export({ format: 'pem', type: 'pkcs8' }));
 
-function time(name: string, fn: (i: number) => unknown): void {
-  for (let i = 0; i < Math.min(20, count); i++) fn(i); // warm-up
+async function time(name: string, fn: (i: number) => unknown): Promise<void> {
+  for (let i = 0; i < Math.min(20, count); i++) await fn(i); // warm-up
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) fn(i);
+  for (let i = 0; i < count; i++) await fn(i);
   const ms = (performance.now() - t0) / count;
   process.stdout.write(`| ${name} | ${ms.toFixed(3)} |\n`);
 }
 
 const messages: PkiMessage[] = requests.map((r) => decodePkiMessage(r.der));
-const csrs = messages.map((m) => openScepRequest(m, [decrypter]).body).map((b) => ('csr' in b ? b.csr : b));
+const opened = await Promise.all(messages.map((m) => openScepRequest(m, [decrypter])));
+const csrs = opened.map((o) => o.body).map((b) => ('csr' in b ? b.csr : b));
 const block = new Uint8Array(256);
 block.set(randomBytes(255), 1);
 
 process.stdout.write(`| step (${count} distinct messages) | ms per call |\n| --- | --- |\n`);
-time('asn1js.fromBER(pkiMessage) (raw parse, baseline)', (i) => asn1js.fromBER(requests[i]!.der));
-time('decodePkiMessage (parse SignedData, verify signer)', (i) => decodePkiMessage(requests[i]!.der));
-time('parseCertificate(signer certificate), uncached', (i) =>
+await time('asn1js.fromBER(pkiMessage) (raw parse, baseline)', (i) => asn1js.fromBER(requests[i]!.der));
+await time('decodePkiMessage (parse SignedData, verify signer)', (i) => decodePkiMessage(requests[i]!.der));
+await time('parseCertificate(signer certificate), uncached', (i) =>
   parseCertificate(new Uint8Array(requests[i]!.signerCertificate)),
 );
-time(
+await time(
   'new X509Certificate(signer certificate).publicKey (native)',
   (i) => new X509Certificate(requests[i]!.signerCertificate).publicKey,
 );
-time('openScepRequest (EnvelopedData, RSA decrypt, CSR check)', (i) =>
+await time('openScepRequest (EnvelopedData, RSA decrypt, CSR check)', (i) =>
   openScepRequest(messages[i]!, [decrypter]),
 );
-time('parseCsr (@scepkit/ca policy)', (i) => parseCsr(csrs[i] as Uint8Array));
-time('RSA-2048 private decrypt (raw, baseline)', () =>
+await time('parseCsr (@scepkit/ca policy)', (i) => parseCsr(csrs[i] as Uint8Array));
+await time('RSA-2048 private decrypt (raw, baseline)', () =>
   privateDecrypt({ key: rsaKey, padding: constants.RSA_NO_PADDING }, block),
 );
-time('RSA-2048 sign SHA-256 (baseline)', (i) => sign('sha256', requests[i]!.der, rsaKey));
+await time('RSA-2048 sign SHA-256 (baseline)', (i) => sign('sha256', requests[i]!.der, rsaKey));

@@ -37,12 +37,20 @@ export class IntuneEmulatorProcess {
 
   static async start(dir: string): Promise<IntuneEmulatorProcess> {
     mkdirSync(dir, { recursive: true });
-    const s = await spawnServer([EMULATOR_MAIN, '--port', '0'], {
-      name: 'intune emulator',
-      cwd: dir,
-      env: process.env,
-      ready: /^(\{[\s\S]*?\n\})\n[\s\S]*?(-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----)/,
-    });
+    const s = await spawnServer(
+      [
+        ...(process.env.BENCH_EMULATOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+        EMULATOR_MAIN,
+        '--port',
+        '0',
+      ],
+      {
+        name: 'intune emulator',
+        cwd: dir,
+        env: process.env,
+        ready: /^(\{[\s\S]*?\n\})\n[\s\S]*?(-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----)/,
+      },
+    );
     const banner = JSON.parse(s.match[1]!) as EmulatorBanner;
     const tlsCaPem = `${s.match[2]!}\n`;
     const tlsCaFile = join(dir, 'emulator-tls.pem');

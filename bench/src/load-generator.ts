@@ -121,11 +121,15 @@ export function pkiSender(
 }
 
 /** Checks one answer: a CertRep SUCCESS signed by the CA/RA, for this transaction, with a certificate. */
-function verify(req: PreparedRequest, a: Answer, ca: CaCerts): { cause?: string; serial?: string } {
+async function verify(
+  req: PreparedRequest,
+  a: Answer,
+  ca: CaCerts,
+): Promise<{ cause?: string; serial?: string }> {
   if (a.error) return { cause: `network: ${a.error}` };
   if (a.status !== 200 || !a.body) return { cause: `HTTP ${a.status}` };
   try {
-    const rep = decodeCertRep(new Uint8Array(a.body), {
+    const rep = await decodeCertRep(new Uint8Array(a.body), {
       decrypter: keyObjectDecrypter(req.signerCertificate, req.privateKey),
       expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
       trustedSigners: ca.all,
@@ -154,18 +158,18 @@ export interface Verified {
 }
 
 /** Verifies the answers of the first `sent` requests (after the timed loop, so it steals no server CPU). */
-export function verifyAnswers(
+export async function verifyAnswers(
   requests: readonly PreparedRequest[],
   answers: readonly Answer[],
   sent: number,
   ca: CaCerts,
-): Verified {
+): Promise<Verified> {
   const failures: Record<string, number> = {};
   const seen = new Set<string>();
   let ok = 0;
   let duplicateSerials = 0;
   for (let i = 0; i < sent; i++) {
-    const v = verify(requests[i]!, answers[i] ?? { status: 0, error: 'no answer' }, ca);
+    const v = await verify(requests[i]!, answers[i] ?? { status: 0, error: 'no answer' }, ca);
     if (v.cause) {
       failures[v.cause] = (failures[v.cause] ?? 0) + 1;
       continue;
@@ -267,7 +271,7 @@ export async function runPoint(
   const seconds = (performance.now() - t0) / 1000;
   const metered = meter();
   sender.close();
-  const verified = verifyAnswers(requests, answers, next, ca);
+  const verified = await verifyAnswers(requests, answers, next, ca);
   return {
     result: pointResult(o, concurrency, next, seconds, latencies, verified, metered),
     serials: verified.serials,

@@ -61,7 +61,7 @@ export async function runOpenLoop(
   const seconds = (performance.now() - t0) / 1000;
   const metered = meter();
   sender.close();
-  const verified = verifyAnswers(requests, answers, sent, ca);
+  const verified = await verifyAnswers(requests, answers, sent, ca);
   service.sort((a, b) => a - b);
   return {
     result: {

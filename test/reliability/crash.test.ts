@@ -54,10 +54,10 @@ async function exchange(url: string, req: PreparedRequest): Promise<HttpAnswer |
   }
 }
 
-function outcomeOf(ca: CaView, req: PreparedRequest, ans: HttpAnswer | undefined): Outcome {
+async function outcomeOf(ca: CaView, req: PreparedRequest, ans: HttpAnswer | undefined): Promise<Outcome> {
   if (!ans) return { kind: 'none' };
   if (ans.status !== 200) return { kind: 'refused', why: `HTTP ${ans.status}` };
-  const rep = readReply(ca, req, ans.body);
+  const rep = await readReply(ca, req, ans.body);
   if (rep.status !== 'SUCCESS') return { kind: 'refused', why: `${rep.status} ${rep.failInfo ?? ''}` };
   const der = issuedTo(rep, req.device);
   assert.ok(der, 'the CertRep holds the certificate for our key');
@@ -118,7 +118,7 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
           await new Promise((r) => setTimeout(r, 5));
         await s.kill();
         await inFlight;
-        const outcomes = reqs.map((r, i) => outcomeOf(ca, r, answers[i]));
+        const outcomes = await Promise.all(reqs.map((r, i) => outcomeOf(ca, r, answers[i])));
         // What the kill interrupted: transactions begun but not finished.
         const dead = openStore(kind, dataDir, schema);
         const interrupted = await dead.listTransactions({ state: 'pending', limit: 1000 });

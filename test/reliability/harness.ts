@@ -268,8 +268,8 @@ export async function prepare(
 }
 
 /** Decodes and checks (signer, transactionID, nonce) the CertRep answering `req`. */
-export function readReply(ca: CaView, req: PreparedRequest, body: Uint8Array): CertRepResult {
-  return decodeCertRep(body, {
+export async function readReply(ca: CaView, req: PreparedRequest, body: Uint8Array): Promise<CertRepResult> {
+  return await decodeCertRep(body, {
     decrypter: req.device.decrypter,
     expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
     trustedSigners: ca.all,

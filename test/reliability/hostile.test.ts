@@ -62,7 +62,7 @@ describe('hostile requests get the right failInfo, and the audit log says why', 
   async function enrolled(cn: string, i: number): Promise<{ device: Device; cert: Uint8Array }> {
     const d = await device(cn, i);
     const req = await prepare(ca, d, undefined, `hostile-${cn}`);
-    const rep = readReply(ca, req, (await pkiOperation(url, req.der)).body);
+    const rep = await readReply(ca, req, (await pkiOperation(url, req.der)).body);
     assert.equal(rep.status, 'SUCCESS');
     return { device: d, cert: issuedTo(rep, d)! };
   }
@@ -81,7 +81,7 @@ describe('hostile requests get the right failInfo, and the audit log says why', 
   async function refused(req: PreparedRequest, failInfo: FailInfo, why: RegExp): Promise<void> {
     const ans = await pkiOperation(url, req.der);
     assert.equal(ans.status, 200, `HTTP ${ans.status}`);
-    const rep = readReply(ca, req, ans.body);
+    const rep = await readReply(ca, req, ans.body);
     assert.equal(rep.status, 'FAILURE');
     assert.equal(rep.failInfo, failInfo);
     const audit = await store.queryAudit({ transactionId: req.transactionId, action: 'refuse' });

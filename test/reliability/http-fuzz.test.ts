@@ -73,7 +73,7 @@ describe('HTTP fuzz: scepkit serve answers 400 or a signed CertRep, never 5xx', 
     for (const r of requests) {
       const ans = await pkiOperation(scepUrl, r.der);
       assert.equal(ans.status, 200);
-      assert.equal(readReply(ca, r, ans.body).status, 'SUCCESS');
+      assert.equal((await readReply(ca, r, ans.body)).status, 'SUCCESS');
     }
     inputs = { ca, requests, captures: captureRequests() };
     assert.ok(inputs.captures.length >= 5, 'real client captures found');

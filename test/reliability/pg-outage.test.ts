@@ -85,7 +85,7 @@ async function send(url: string, ca: CaView, req: PreparedRequest): Promise<Answ
     return { kind: 'failed', how: 'HTTP 503' };
   }
   assert.equal(ans.status, 200, `HTTP ${ans.status}`);
-  const rep = readReply(ca, req, ans.body);
+  const rep = await readReply(ca, req, ans.body);
   if (rep.status === 'FAILURE') return { kind: 'failed', how: `FAILURE ${rep.failInfo}` };
   assert.equal(rep.status, 'SUCCESS');
   return { kind: 'cert', der: issuedTo(rep, req.device)! };

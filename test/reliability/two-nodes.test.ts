@@ -40,7 +40,7 @@ const DOUBLE = 20;
 async function enroll(url: string, ca: CaView, req: PreparedRequest): Promise<Uint8Array> {
   const ans = await pkiOperation(url, req.der, 'POST', 30_000);
   assert.equal(ans.status, 200, `HTTP ${ans.status} from ${url}`);
-  const rep = readReply(ca, req, ans.body);
+  const rep = await readReply(ca, req, ans.body);
   assert.equal(rep.status, 'SUCCESS', `${rep.status} ${rep.failInfo ?? ''}`);
   const der = issuedTo(rep, req.device);
   assert.ok(der);

@@ -108,7 +108,7 @@ export interface DecodeCertRepOptions {
 }
 
 /** Client side: verifies a CertRep and decrypts its certificates. */
-export function decodeCertRep(raw: Uint8Array, o: DecodeCertRepOptions): CertRepResult {
+export async function decodeCertRep(raw: Uint8Array, o: DecodeCertRepOptions): Promise<CertRepResult> {
   const message = decodePkiMessage(raw, {
     ...(o.limits ? { limits: o.limits } : {}),
     extraCertificates: o.trustedSigners ?? [],
@@ -135,7 +135,7 @@ export function decodeCertRep(raw: Uint8Array, o: DecodeCertRepOptions): CertRep
   }
   if (status === 'SUCCESS') {
     if (!message.envelope) throw new ScepError('malformed', 'SUCCESS CertRep has no content');
-    const opened = openEnvelopedData(message.envelope, [o.decrypter], o.limits);
+    const opened = await openEnvelopedData(message.envelope, [o.decrypter], o.limits);
     const inner = parseCertsOnly(opened.content, o.limits);
     out.certificates = inner.certificates;
     out.crls = inner.crls;

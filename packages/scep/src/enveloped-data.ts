@@ -125,11 +125,11 @@ export interface OpenedEnvelope {
  * Decrypts a CMS EnvelopedData ContentInfo with whichever decrypter a KeyTransRecipientInfo names.
  * A wrong key and a wrong PKCS#1 padding fail the same way (see rsa-pkcs1.ts).
  */
-export function openEnvelopedData(
+export async function openEnvelopedData(
   der: Uint8Array,
   decrypters: readonly ScepDecrypter[],
   limits?: DerLimits,
-): OpenedEnvelope {
+): Promise<OpenedEnvelope> {
   const root = parseDer(der, 'EnvelopedData', limits);
   const ci = contentInfo(root, 'EnvelopedData');
   if (ci.contentType !== OID.envelopedData) {
@@ -181,7 +181,7 @@ export function openEnvelopedData(
     let keyTransport: KeyTransport;
     if (alg.oid === OID.rsaEncryption) {
       keyTransport = 'rsa-pkcs1';
-      key = decryptPkcs1(match.d, encryptedKey, keyLength);
+      key = await decryptPkcs1(match.d, encryptedKey, keyLength);
     } else if (alg.oid === OID.rsaesOaep) {
       keyTransport = 'rsa-oaep';
       const params = alg.params
@@ -190,7 +190,7 @@ export function openEnvelopedData(
       const hash = digestByOid(params.hashAlgorithm.algorithmId);
       checkOaepParams(params, hash, alg.params);
       try {
-        key = asBuffer(match.d.decryptOaep(encryptedKey, hash));
+        key = asBuffer(await match.d.decryptOaep(encryptedKey, hash));
       } catch (e) {
         throw new ScepError('decryptFailed', 'content decryption failed', { cause: e });
       }
@@ -235,11 +235,11 @@ function checkOaepParams(params: pkijs.RSAESOAEPParams, hash: DigestName, raw: u
   }
 }
 
-function decryptPkcs1(d: ScepDecrypter, encryptedKey: Uint8Array, keyLength: number): Buffer {
+async function decryptPkcs1(d: ScepDecrypter, encryptedKey: Uint8Array, keyLength: number): Promise<Buffer> {
   const substitute = syntheticKey(d.rejectionSecret, encryptedKey, keyLength);
   let em: Uint8Array;
   try {
-    em = d.decryptRaw(encryptedKey);
+    em = await d.decryptRaw(encryptedKey);
   } catch (e) {
     // Wrong ciphertext length or a value >= the modulus: public facts about the ciphertext, not the key.
     throw new ScepError('decryptFailed', 'content decryption failed', { cause: e });

@@ -14,13 +14,16 @@ export interface ScepSigner {
   sign(data: Uint8Array, digest: DigestName): Uint8Array | Promise<Uint8Array>;
 }
 
-/** Decrypts the key transport of messages encrypted to `certificate` (RSA). */
+/**
+ * Decrypts the key transport of messages encrypted to `certificate` (RSA). Either method may answer
+ * synchronously or with a promise (a key on another thread, in an HSM...).
+ */
 export interface ScepDecrypter {
   readonly certificate: Uint8Array;
   /** Raw RSA (no padding): returns exactly modulus-length bytes. */
-  decryptRaw(ciphertext: Uint8Array): Uint8Array;
+  decryptRaw(ciphertext: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** RSAES-OAEP with the given hash for OAEP and MGF1. */
-  decryptOaep(ciphertext: Uint8Array, hash: DigestName): Uint8Array;
+  decryptOaep(ciphertext: Uint8Array, hash: DigestName): Uint8Array | Promise<Uint8Array>;
   /** A secret tied to the private key, used to derive implicit-rejection keys. Never leaves the process. */
   readonly rejectionSecret: Uint8Array;
 }
@@ -52,13 +55,27 @@ export function keyObjectSigner(certificate: Uint8Array, key: KeyObject): ScepSi
   };
 }
 
-/** A decrypter over a Node.js RSA private `KeyObject`, imported once by the caller. */
-export function keyObjectDecrypter(certificate: Uint8Array, key: KeyObject): ScepDecrypter {
+/** A decrypter that answers synchronously (the key in this thread's memory). */
+export interface SyncScepDecrypter extends ScepDecrypter {
+  decryptRaw(ciphertext: Uint8Array): Uint8Array;
+  decryptOaep(ciphertext: Uint8Array, hash: DigestName): Uint8Array;
+}
+
+/** The implicit-rejection secret of an RSA decryption key (see rsa-pkcs1.ts). */
+export function rejectionSecretOf(key: KeyObject): Uint8Array {
   if (keyType(key) !== 'rsa') throw new ScepError('unsupportedAlgorithm', 'key transport needs an RSA key');
-  const rejectionSecret = createHash('sha256')
+  return createHash('sha256')
     .update('scepkit implicit rejection')
     .update(key.export({ format: 'der', type: 'pkcs8' }))
     .digest();
+}
+
+/**
+ * A decrypter over a Node.js RSA private `KeyObject`, imported once by the caller. It decrypts synchronously
+ * (Node.js has no asynchronous raw RSA): right for clients; a server uses `workerDecrypter`.
+ */
+export function keyObjectDecrypter(certificate: Uint8Array, key: KeyObject): SyncScepDecrypter {
+  const rejectionSecret = rejectionSecretOf(key);
   return {
     certificate,
     rejectionSecret,

@@ -109,7 +109,7 @@ describe('openssl cms reads our requests', () => {
   });
 });
 
-describe('openssl cms reads our CertRep', () => {
+describe('openssl cms reads our CertRep', async () => {
   const ciphers: ContentCipher[] = ['aes-128-cbc', 'aes-256-cbc', 'des-ede3-cbc'];
   for (const cipher of ciphers) {
     for (const t of TRANSPORTS) {
@@ -199,7 +199,7 @@ describe('openssl cms reads our CertRep', () => {
   });
 });
 
-describe('we read what openssl cms builds', () => {
+describe('we read what openssl cms builds', async () => {
   const encryptCases: { name: string; args: string[]; cipher: ContentCipher; keyTransport: KeyTransport }[] =
     [
       { name: 'aes256', args: ['-aes256'], cipher: 'aes-256-cbc', keyTransport: 'rsa-pkcs1' },
@@ -225,7 +225,7 @@ describe('we read what openssl cms builds', () => {
       },
     ];
   for (const c of encryptCases) {
-    it(`ok/cms-encrypt-${c.name}`, () => {
+    it(`ok/cms-encrypt-${c.name}`, async () => {
       const content = randomBytes(1000);
       // -keyopt applies to the -recip before it.
       const args = [
@@ -240,7 +240,7 @@ describe('we read what openssl cms builds', () => {
         pki.ra.certPem,
       ];
       const der = openssl([...args, ...c.args]);
-      const opened = openEnvelopedData(der, [pki.otherCa.decrypter!, pki.ra.decrypter!]);
+      const opened = await openEnvelopedData(der, [pki.otherCa.decrypter!, pki.ra.decrypter!]);
       assert.equal(hex(opened.content), hex(content));
       assert.equal(opened.cipher, c.cipher);
       assert.equal(opened.keyTransport, c.keyTransport);
@@ -253,7 +253,7 @@ describe('we read what openssl cms builds', () => {
     ['oaep-label', ['-keyopt', 'rsa_oaep_label:0102']],
   ];
   for (const [name, keyopts] of oaepRefused) {
-    it(`fail/cms-encrypt-${name} -> unsupportedAlgorithm`, () => {
+    it(`fail/cms-encrypt-${name} -> unsupportedAlgorithm`, async () => {
       const args = ['cms', '-encrypt', '-binary', '-outform', 'DER', '-in', file(pki.csr), '-aes128'];
       const der = openssl([
         ...args,
@@ -263,14 +263,14 @@ describe('we read what openssl cms builds', () => {
         'rsa_padding_mode:oaep',
         ...keyopts,
       ]);
-      assert.throws(
-        () => openEnvelopedData(der, [pki.ra.decrypter!]),
+      await assert.rejects(
+        async () => openEnvelopedData(der, [pki.ra.decrypter!]),
         (e: unknown) => e instanceof ScepError && e.code === 'unsupportedAlgorithm',
       );
     });
   }
 
-  it('ok/cms-encrypt-to-two-recipients', () => {
+  it('ok/cms-encrypt-to-two-recipients', async () => {
     const der = openssl([
       'cms',
       '-encrypt',
@@ -283,10 +283,10 @@ describe('we read what openssl cms builds', () => {
       pki.ca.certPem,
       pki.ra.certPem,
     ]);
-    assert.equal(hex(openEnvelopedData(der, [pki.ra.decrypter!]).content), hex(pki.csr));
-    assert.equal(hex(openEnvelopedData(der, [pki.ca.decrypter!]).content), hex(pki.csr));
-    assert.throws(
-      () => openEnvelopedData(der, [pki.client.decrypter!]),
+    assert.equal(hex((await openEnvelopedData(der, [pki.ra.decrypter!])).content), hex(pki.csr));
+    assert.equal(hex((await openEnvelopedData(der, [pki.ca.decrypter!])).content), hex(pki.csr));
+    await assert.rejects(
+      async () => openEnvelopedData(der, [pki.client.decrypter!]),
       (e: unknown) => e instanceof ScepError && e.code === 'noRecipient',
     );
   });

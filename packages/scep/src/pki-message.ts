@@ -73,14 +73,14 @@ export interface ScepRequest {
 }
 
 /** Decrypts the pkcsPKIEnvelope of an authenticated request and decodes its content by message type. */
-export function openScepRequest(
+export async function openScepRequest(
   message: PkiMessage,
   decrypters: readonly ScepDecrypter[],
   limits?: DerLimits,
-): ScepRequest {
+): Promise<ScepRequest> {
   if (message.messageType === 'CertRep') throw new ScepError('badArgument', 'a CertRep is not a request');
   if (!message.envelope) throw new ScepError('malformed', 'request has no pkcsPKIEnvelope');
-  const opened = openEnvelopedData(message.envelope, decrypters, limits);
+  const opened = await openEnvelopedData(message.envelope, decrypters, limits);
   const content = opened.content;
   let body: ScepRequestBody;
   switch (message.messageType) {

@@ -63,9 +63,9 @@ function dec(id: TestIdentity) {
 }
 
 /** The server side: verify, then decrypt with the RA (and, to prove selection, the CA too). */
-function serverReads(der: Uint8Array) {
+async function serverReads(der: Uint8Array) {
   const message = decodePkiMessage(der);
-  return openScepRequest(message, [dec(pki.ca), dec(pki.ra)]);
+  return await openScepRequest(message, [dec(pki.ca), dec(pki.ra)]);
 }
 
 function bodies(): { name: string; body: RequestBody }[] {
@@ -101,7 +101,7 @@ describe('round trip: requests, client -> server', () => {
         ...(name === 'RenewalReq' ? { includeCertificates: [pki.ca.cert] } : {}),
       });
       sameBytes(built.senderNonce, senderNonce);
-      const req = serverReads(built.der);
+      const req = await serverReads(built.der);
       assert.equal(req.message.messageType, name);
       assert.equal(req.message.transactionId, built.transactionId);
       sameBytes(Buffer.from(req.message.senderNonce), senderNonce);
@@ -135,7 +135,7 @@ describe('round trip: requests, client -> server', () => {
       transactionId,
     });
     assert.equal(built.transactionId, transactionId);
-    assert.equal(serverReads(built.der).message.transactionId, transactionId);
+    assert.equal((await serverReads(built.der)).message.transactionId, transactionId);
   });
 
   it('ok/encrypted-to-CA-and-RA-either-can-open', async () => {
@@ -145,8 +145,8 @@ describe('round trip: requests, client -> server', () => {
       recipients: [pki.ca.cert, pki.ra.cert],
     });
     const msg = decodePkiMessage(built.der);
-    assert.equal(openScepRequest(msg, [dec(pki.ca)]).recipient, pki.ca.decrypter);
-    assert.equal(openScepRequest(msg, [dec(pki.ra)]).recipient, pki.ra.decrypter);
+    assert.equal((await openScepRequest(msg, [dec(pki.ca)])).recipient, pki.ca.decrypter);
+    assert.equal((await openScepRequest(msg, [dec(pki.ra)])).recipient, pki.ra.decrypter);
   });
 
   it('fail/encrypted-to-RA-opened-with-other-CA -> noRecipient', async () => {
@@ -156,7 +156,7 @@ describe('round trip: requests, client -> server', () => {
       recipients: [pki.ra.cert],
     });
     const msg = decodePkiMessage(built.der);
-    assert.throws(() => openScepRequest(msg, [dec(pki.otherCa)]), isScepError('noRecipient'));
+    await assert.rejects(async () => openScepRequest(msg, [dec(pki.otherCa)]), isScepError('noRecipient'));
   });
 
   it('fail/no-recipients -> badArgument', async () => {
@@ -190,7 +190,7 @@ describe('round trip: PKCSReq -> CertRep SUCCESS, every cipher x key transport',
           keyTransport: t.keyTransport,
           ...(t.oaepHash ? { oaepHash: t.oaepHash } : {}),
         });
-        const req = serverReads(built.der);
+        const req = await serverReads(built.der);
         assert.equal(req.cipher, cipher);
         assert.equal(req.keyTransport, t.keyTransport);
         sameBytes(req.body, { messageType: 'PKCSReq', csr: pki.csr });
@@ -205,7 +205,7 @@ describe('round trip: PKCSReq -> CertRep SUCCESS, every cipher x key transport',
           requestCipher: req.cipher,
           keyTransport: req.keyTransport,
         });
-        const out = decodeCertRep(rep, {
+        const out = await decodeCertRep(rep, {
           decrypter: dec(pki.client),
           expect: { transactionId: built.transactionId, senderNonce: built.senderNonce },
           trustedSigners: [pki.ra.cert],
@@ -221,7 +221,7 @@ describe('round trip: PKCSReq -> CertRep SUCCESS, every cipher x key transport',
         sameBytes(out.message.signerCertificate, pki.ra.cert);
         sameBytes(out.message.certificates, [pki.ra.cert, pki.ca.cert]);
         // des-cbc request -> des-ede3-cbc reply; otherwise the client's own cipher.
-        const opened = openEnvelopedData(out.message.envelope!, [dec(pki.client)]);
+        const opened = await openEnvelopedData(out.message.envelope!, [dec(pki.client)]);
         assert.equal(opened.cipher, cipher === 'des-cbc' ? 'des-ede3-cbc' : cipher);
         assert.equal(opened.cipher, replyCipher(cipher));
         assert.equal(opened.keyTransport, t.keyTransport);
@@ -248,7 +248,7 @@ describe('round trip: every digest x RSA signature style, mirrored in the reply'
           digest,
           rsaStyle,
         });
-        const req = serverReads(built.der);
+        const req = await serverReads(built.der);
         assert.equal(req.message.digest, digest);
         assert.equal(req.message.plainRsaSignature, rsaStyle === 'rsaEncryption');
         const rep = await buildCertRep({
@@ -256,7 +256,7 @@ describe('round trip: every digest x RSA signature style, mirrored in the reply'
           status: 'PENDING',
           signer: pki.ca.signer,
         });
-        const out = decodeCertRep(rep, {
+        const out = await decodeCertRep(rep, {
           decrypter: dec(pki.client),
           expect: { transactionId: built.transactionId, senderNonce: built.senderNonce },
         });
@@ -278,7 +278,7 @@ describe('round trip: ECDSA P-256 request signer', () => {
         recipients: [pki.ra.cert],
         digest,
       });
-      const req = serverReads(built.der);
+      const req = await serverReads(built.der);
       assert.equal(req.message.digest, digest);
       assert.equal(req.message.plainRsaSignature, false);
       sameBytes(req.message.signerCertificate, pki.ecClient.cert);
@@ -296,7 +296,7 @@ describe('round trip: ECDSA P-256 request signer', () => {
       signer: pki.ecClient.signer,
       recipients: [pki.ra.cert],
     });
-    const req = serverReads(built.der);
+    const req = await serverReads(built.der);
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer });
     const msg = decodePkiMessage(rep);
     assert.equal(msg.pkiStatus, 'PENDING');
@@ -304,7 +304,7 @@ describe('round trip: ECDSA P-256 request signer', () => {
   });
 
   it('fail/SUCCESS-to-an-ECDSA-client -> unsupportedAlgorithm (no key transport to an EC key)', async () => {
-    const req = serverReads(
+    const req = await serverReads(
       (
         await buildPkiRequest({
           body: { messageType: 'PKCSReq', csr: pki.csr },
@@ -329,7 +329,7 @@ describe('round trip: CertRep, server -> client', () => {
   async function request(messageType: 'PKCSReq' | 'GetCRL' = 'PKCSReq') {
     const body = bodies().find((b) => b.name === messageType)!.body;
     const built = await buildPkiRequest({ body, signer: pki.client.signer, recipients: [pki.ra.cert] });
-    return { built, req: serverReads(built.der) };
+    return { built, req: await serverReads(built.der) };
   }
   const expectOf = (b: { transactionId: string; senderNonce: Uint8Array }) => ({
     transactionId: b.transactionId,
@@ -347,7 +347,7 @@ describe('round trip: CertRep, server -> client', () => {
         failInfoText,
         signer: pki.ra.signer,
       });
-      const out = decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
+      const out = await decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
       assert.equal(out.status, 'FAILURE');
       assert.equal(out.failInfo, failInfo);
       assert.equal(out.failInfoText, failInfoText);
@@ -365,7 +365,7 @@ describe('round trip: CertRep, server -> client', () => {
       failInfo: 'badRequest',
       signer: pki.ra.signer,
     });
-    const out = decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
+    const out = await decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
     assert.equal(out.failInfo, 'badRequest');
     assert.equal(out.failInfoText, undefined);
   });
@@ -379,7 +379,7 @@ describe('round trip: CertRep, server -> client', () => {
       failInfoText: 'ignored',
       signer: pki.ra.signer,
     });
-    const out = decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
+    const out = await decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
     assert.equal(out.status, 'PENDING');
     assert.equal(out.failInfo, undefined);
     assert.equal(out.message.failInfo, undefined);
@@ -395,7 +395,7 @@ describe('round trip: CertRep, server -> client', () => {
       signer: pki.ra.signer,
       requestCipher: req.cipher,
     });
-    const out = decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
+    const out = await decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) });
     assert.equal(out.status, 'SUCCESS');
     sameBytes(out.certificates, []);
     sameBytes(out.crls, [pki.crl]);
@@ -423,8 +423,11 @@ describe('round trip: CertRep, server -> client', () => {
       crls: [bigCrl],
       signer: pki.ra.signer,
     });
-    assert.throws(() => decodeCertRep(rep, { decrypter: dec(pki.client) }), isScepError('limitExceeded'));
-    const out = decodeCertRep(rep, {
+    await assert.rejects(
+      async () => decodeCertRep(rep, { decrypter: dec(pki.client) }),
+      isScepError('limitExceeded'),
+    );
+    const out = await decodeCertRep(rep, {
       decrypter: dec(pki.client),
       expect: expectOf(built),
       limits: { ...DEFAULT_DER_LIMITS, maxNodes: 20_000 },
@@ -441,7 +444,7 @@ describe('round trip: CertRep, server -> client', () => {
       signer: pki.ra.signer,
     });
     const msg = decodePkiMessage(rep);
-    const inner = openEnvelopedData(msg.envelope!, [dec(pki.client)]);
+    const inner = await openEnvelopedData(msg.envelope!, [dec(pki.client)]);
     assert.equal(inner.cipher, 'aes-256-cbc'); // no requestCipher given
     sameBytes(parseCertsOnly(inner.content), { certificates: [pki.issuedClient.cert], crls: [] });
   });
@@ -467,8 +470,8 @@ describe('round trip: CertRep, server -> client', () => {
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer });
     const wrongNonce = Buffer.from(built.senderNonce);
     wrongNonce[0] = wrongNonce[0]! ^ 1;
-    assert.throws(
-      () =>
+    await assert.rejects(
+      async () =>
         decodeCertRep(rep, {
           decrypter: dec(pki.client),
           expect: { transactionId: built.transactionId, senderNonce: wrongNonce },
@@ -485,20 +488,23 @@ describe('round trip: CertRep, server -> client', () => {
       failInfo: 'badCertId',
       signer: pki.ra.signer,
     });
-    assert.throws(
-      () => decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) }),
+    await assert.rejects(
+      async () => decodeCertRep(rep, { decrypter: dec(pki.client), expect: expectOf(built) }),
       isScepError('badAttribute'),
     );
     // Without `expect` the same reply decodes (the check is the caller's opt-in).
-    assert.equal(decodeCertRep(rep, { decrypter: dec(pki.client) }).message.transactionId, 'someone-else');
+    assert.equal(
+      (await decodeCertRep(rep, { decrypter: dec(pki.client) })).message.transactionId,
+      'someone-else',
+    );
   });
 
   it('fail/reply-without-recipientNonce -> badAttribute when expected', async () => {
     const { built, req } = await request();
     // A request-shaped message (no recipientNonce) signed by the RA, passed off as a reply.
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer });
-    assert.throws(
-      () =>
+    await assert.rejects(
+      async () =>
         decodeCertRep(rep, {
           decrypter: dec(pki.client),
           expect: { transactionId: built.transactionId, senderNonce: new Uint8Array(16) },
@@ -510,7 +516,7 @@ describe('round trip: CertRep, server -> client', () => {
   it('ok/trustedSigners-accepts-the-RA', async () => {
     const { req } = await request();
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer });
-    const out = decodeCertRep(rep, {
+    const out = await decodeCertRep(rep, {
       decrypter: dec(pki.client),
       trustedSigners: [pki.ca.cert, pki.ra.cert],
     });
@@ -520,8 +526,9 @@ describe('round trip: CertRep, server -> client', () => {
   it('fail/trustedSigners-refuses-another-signer -> noSignerCertificate', async () => {
     const { req } = await request();
     const rep = await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.otherCa.signer });
-    assert.throws(
-      () => decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ca.cert, pki.ra.cert] }),
+    await assert.rejects(
+      async () =>
+        decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ca.cert, pki.ra.cert] }),
       isScepError('noSignerCertificate'),
     );
   });
@@ -535,11 +542,11 @@ describe('round trip: CertRep, server -> client', () => {
     const bare = new Uint8Array(
       new pkijs.ContentInfo({ contentType: ci.contentType, content: sd.toSchema() }).toSchema().toBER(),
     );
-    assert.throws(
-      () => decodeCertRep(bare, { decrypter: dec(pki.client) }),
+    await assert.rejects(
+      async () => decodeCertRep(bare, { decrypter: dec(pki.client) }),
       isScepError('noSignerCertificate'),
     );
-    const out = decodeCertRep(bare, {
+    const out = await decodeCertRep(bare, {
       decrypter: dec(pki.client),
       trustedSigners: [pki.ra.cert],
       expect: expectOf(built),
@@ -563,16 +570,16 @@ describe('round trip: CertRep, server -> client', () => {
       signer: keyObjectSigner(lookAlike, pki.otherCa.key),
     });
     sameBytes(decodePkiMessage(rep).signerCertificate, lookAlike); // a valid signature by its own lights
-    assert.throws(
-      () => decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ra.cert] }),
+    await assert.rejects(
+      async () => decodeCertRep(rep, { decrypter: dec(pki.client), trustedSigners: [pki.ra.cert] }),
       isScepError('noSignerCertificate'),
     );
   });
 
   it('fail/a-request-is-not-a-CertRep -> badAttribute', async () => {
     const { built } = await request();
-    assert.throws(
-      () => decodeCertRep(built.der, { decrypter: dec(pki.client) }),
+    await assert.rejects(
+      async () => decodeCertRep(built.der, { decrypter: dec(pki.client) }),
       isScepError('badAttribute'),
     );
   });
@@ -585,7 +592,10 @@ describe('round trip: CertRep, server -> client', () => {
       certificates: [pki.issuedClient.cert],
       signer: pki.ra.signer,
     });
-    assert.throws(() => decodeCertRep(rep, { decrypter: dec(pki.issuedClient) }), isScepError('noRecipient'));
+    await assert.rejects(
+      async () => decodeCertRep(rep, { decrypter: dec(pki.issuedClient) }),
+      isScepError('noRecipient'),
+    );
   });
 
   it('fail/builder-arguments -> badArgument', async () => {
@@ -601,6 +611,6 @@ describe('round trip: CertRep, server -> client', () => {
     const pending = decodePkiMessage(
       await buildCertRep({ request: req.message, status: 'PENDING', signer: pki.ra.signer }),
     );
-    assert.throws(() => openScepRequest(pending, [dec(pki.ra)]), isScepError('badArgument'));
+    await assert.rejects(async () => openScepRequest(pending, [dec(pki.ra)]), isScepError('badArgument'));
   });
 });

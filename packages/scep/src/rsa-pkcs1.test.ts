@@ -13,17 +13,26 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import fc from 'fast-check';
 import {
+  DecryptThread,
   ScepError,
   buildEnvelopedData,
   keyObjectDecrypter,
   openEnvelopedData,
   syntheticKey,
   unpadPkcs1Type2,
+  workerDecrypter,
 } from './index.js';
-import type { ScepDecrypter } from './index.js';
+import type { SyncScepDecrypter } from './index.js';
 import { readCertPem, readKey } from './testing/fixtures.js';
 
 const ca = keyObjectDecrypter(readCertPem('cas/micromdm-ca/ca.pem'), readKey('cas/micromdm-ca/ca.key.pem'));
+const caThread = new DecryptThread();
+after(() => caThread.close());
+const caOnThread = workerDecrypter(
+  readCertPem('cas/micromdm-ca/ca.pem'),
+  readKey('cas/micromdm-ca/ca.key.pem'),
+  caThread,
+);
 const otherCa = keyObjectDecrypter(readCertPem('cas/ku-ca/ca.pem'), readKey('cas/ku-ca/ca.key.pem'));
 const K = 256; // RSA-2048 modulus length
 
@@ -78,7 +87,7 @@ function block(o: {
   return b;
 }
 
-function decryptKey(d: ScepDecrypter, ciphertext: Uint8Array, length: number): Buffer {
+function decryptKey(d: SyncScepDecrypter, ciphertext: Uint8Array, length: number): Buffer {
   return unpadPkcs1Type2(
     d.decryptRaw(ciphertext),
     length,
@@ -238,31 +247,40 @@ describe('PKCS#1 v1.5 end to end: bad padding and wrong key are indistinguishabl
     );
   }
 
-  function failure(der: Uint8Array): { code: string; message: string } {
-    try {
-      openEnvelopedData(der, [ca]);
-    } catch (e) {
-      assert.ok(e instanceof ScepError);
-      return { code: e.code, message: e.message };
+  /** How opening fails, the same with the key in this thread and on the decryption thread. */
+  async function failure(der: Uint8Array): Promise<{ code: string; message: string }> {
+    const results = [];
+    for (const d of [ca, caOnThread]) {
+      try {
+        await openEnvelopedData(der, [d]);
+      } catch (e) {
+        assert.ok(e instanceof ScepError);
+        results.push({ code: e.code, message: e.message });
+        continue;
+      }
+      assert.fail('expected a failure');
     }
-    assert.fail('expected a failure');
+    assert.deepEqual(results[0], results[1]);
+    return results[0]!;
   }
 
-  it('ok/control-the-right-key-opens', () => {
+  it('ok/control-the-right-key-opens', async () => {
     const good = envelope(pkeyutlEncrypt(contentKey, 'pkcs1'));
-    assert.deepEqual(openEnvelopedData(good, [ca]).content, Buffer.from(content));
+    assert.deepEqual((await openEnvelopedData(good, [ca])).content, Buffer.from(content));
   });
 
-  it('fail/bad-padding-vs-other-key -> identical decryptFailed', () => {
-    const otherKey = failure(envelope(pkeyutlEncrypt(block({ message: contentKey }), 'none', otherPubPem)));
+  it('fail/bad-padding-vs-other-key -> identical decryptFailed', async () => {
+    const otherKey = await failure(
+      envelope(pkeyutlEncrypt(block({ message: contentKey }), 'none', otherPubPem)),
+    );
     assert.deepEqual(otherKey, { code: 'decryptFailed', message: 'content decryption failed' });
     for (const c of badCases) {
-      const bad = failure(envelope(pkeyutlEncrypt(c.block, 'none')));
+      const bad = await failure(envelope(pkeyutlEncrypt(c.block, 'none')));
       assert.deepEqual(bad, otherKey, c.name);
     }
     // A well-formed block carrying a 16-byte prefix of the right key, where AES-256 needs 32.
     assert.deepEqual(
-      failure(envelope(pkeyutlEncrypt(block({ message: contentKey.subarray(0, 16) }), 'none'))),
+      await failure(envelope(pkeyutlEncrypt(block({ message: contentKey.subarray(0, 16) }), 'none'))),
       otherKey,
     );
     // The right key in a block with a 7-byte PS (the zero separator too early).
@@ -273,16 +291,16 @@ describe('PKCS#1 v1.5 end to end: bad padding and wrong key are indistinguishabl
       nonZero(K - 42),
       contentKey,
     ]);
-    assert.deepEqual(failure(envelope(pkeyutlEncrypt(early, 'none'))), otherKey);
+    assert.deepEqual(await failure(envelope(pkeyutlEncrypt(early, 'none'))), otherKey);
   });
 
-  it('fail/ciphertext-not-modulus-length -> the same decryptFailed', () => {
-    assert.deepEqual(failure(envelope(randomBytes(255))), {
+  it('fail/ciphertext-not-modulus-length -> the same decryptFailed', async () => {
+    assert.deepEqual(await failure(envelope(randomBytes(255))), {
       code: 'decryptFailed',
       message: 'content decryption failed',
     });
     // A value above the modulus: public knowledge, same answer.
-    assert.deepEqual(failure(envelope(Buffer.alloc(K, 0xff))), {
+    assert.deepEqual(await failure(envelope(Buffer.alloc(K, 0xff))), {
       code: 'decryptFailed',
       message: 'content decryption failed',
     });

@@ -85,7 +85,7 @@ describe('BER with indefinite lengths (iOS)', () => {
     assert.equal(msg.transactionId, 'ios-1');
     assert.deepEqual(msg.certificates.map(hex), [hex(pki.client.cert)]);
     assert.equal(hex(msg.envelope!), hex(env), 'eContent chunks are joined');
-    const req = openScepRequest(msg, [pki.ra.decrypter!]);
+    const req = await openScepRequest(msg, [pki.ra.decrypter!]);
     assert.equal(req.body.messageType, 'PKCSReq');
     assert.equal(req.body.messageType === 'PKCSReq' && hex(req.body.csr), hex(pki.csr));
   });
@@ -112,10 +112,10 @@ describe('BER with indefinite lengths (iOS)', () => {
     );
   });
 
-  it('ok/EnvelopedData-indefinite-with-chunked-encryptedContent-opens', () => {
+  it('ok/EnvelopedData-indefinite-with-chunked-encryptedContent-opens', async () => {
     const der = buildEnvelopedData(pki.csr, [pki.ra.cert], { cipher: 'des-ede3-cbc' });
     const ber = toIndefiniteBer(der, envelopedDataBer);
-    const opened = openEnvelopedData(ber, [pki.ra.decrypter!]);
+    const opened = await openEnvelopedData(ber, [pki.ra.decrypter!]);
     assert.equal(hex(opened.content), hex(pki.csr));
     assert.equal(opened.cipher, 'des-ede3-cbc');
   });

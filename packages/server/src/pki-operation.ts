@@ -49,7 +49,7 @@ export async function pkiOperation(
   if (message.messageType === 'CertRep') return { kind: 'rejected', reason: 'a CertRep is not a request' };
 
   const started = performance.now();
-  const opened = open(message, c.pki.decrypters, log);
+  const opened = await open(message, c.pki.decrypters, log);
   const result = 'body' in opened ? await dispatch(opened, remoteAddress, c) : opened;
   const request = 'body' in opened ? opened : undefined;
 
@@ -85,13 +85,13 @@ export async function pkiOperation(
 }
 
 /** Decrypts the envelope; an authenticated but undecryptable request gets a FAILURE (RFC 8894 §3.3.2.2). */
-function open(
+async function open(
   message: PkiMessage,
   decrypters: PkiOperationContext['pki']['decrypters'],
   log: RequestContext,
-): ScepRequest | DispatchResult {
+): Promise<ScepRequest | DispatchResult> {
   try {
-    return openScepRequest(message, decrypters);
+    return await openScepRequest(message, decrypters);
   } catch (err) {
     if (!(err instanceof ScepError)) throw err;
     log.reason = `envelope: ${err.code}`;

@@ -57,7 +57,7 @@ describe('server with real client captures (fake backend)', () => {
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(res.headers.get('content-type'), CONTENT_TYPES.pkiMessage);
     const req = decodePkiMessage(request);
-    const rep = decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
+    const rep = await decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
       decrypter: keyObjectDecrypter(req.signerCertificate, createPrivateKey(read(clientKeyRel))),
       expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
       trustedSigners: [caCert],
@@ -118,7 +118,7 @@ describe('server with real client captures (fake backend)', () => {
     const der = read('by-client/micromdm-server-errors/PKCSReq-encrypted-to-wrong-CA.req.der');
     const res = await fetch(`${base}/scep?operation=PKIOperation`, { method: 'POST', body: der });
     assert.equal(res.status, 200);
-    const rep = decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
+    const rep = await decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
       decrypter: keyObjectDecrypter(caCert, caKey), // FAILURE carries no envelope: any decrypter
       trustedSigners: [caCert],
     });

@@ -241,7 +241,7 @@ describe('server HTTP edge (fake backend)', () => {
     const der = await buildSignedData({ signer, digest: 'sha256', attributes: attrs, content: envelope });
     const r = await sendPkiOperation(base, '/scep', der);
     assert.equal(r.status, 200);
-    const rep = decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
+    const rep = await decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
       decrypter: keyObjectDecrypter(signerCert, key),
       expect: { transactionId: good.transactionId, senderNonce: good.senderNonce },
       trustedSigners: [ca.cert],

@@ -292,7 +292,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
       recipients: [raDer],
     });
     const res = await sendPkiOperation(base, '/scep', req.der);
-    const rep = decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
+    const rep = await decodeCertRep(new Uint8Array(await res.arrayBuffer()), {
       decrypter: keyObjectDecrypter(oldCert, clientKey()),
       expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
       trustedSigners: [raDer],
@@ -311,7 +311,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
         recipients: [raDer],
       });
       const r = await sendPkiOperation(base, '/scep', g.der);
-      return decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
+      return await decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
         decrypter: keyObjectDecrypter(oldCert, clientKey()),
         trustedSigners: [raDer],
       });
@@ -389,7 +389,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
         encoding: 'percent',
       });
       assert.equal(r.status, 200);
-      return decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
+      return await decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
         decrypter: keyObjectDecrypter(signerCert, key),
         expect: { transactionId, senderNonce: req.senderNonce },
         trustedSigners: [raDer],
@@ -435,7 +435,7 @@ describe('server with the real @scepkit/ca Authority (in-memory SQLite)', () => 
       recipients: [raDer],
     });
     const r = await sendPkiOperation(base, '/scep', g.der);
-    const rep = decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
+    const rep = await decodeCertRep(new Uint8Array(await r.arrayBuffer()), {
       decrypter: keyObjectDecrypter(cert, key),
       trustedSigners: [raDer],
     });

@@ -119,7 +119,7 @@ export async function enroll(o: EnrollOptions): Promise<EnrollResult> {
       ...(transactionId ? { transactionId } : {}),
     });
     const raw = await client.pkiOperation(req.der, usePost);
-    const rep = decodeCertRep(raw, {
+    const rep = await decodeCertRep(raw, {
       decrypter,
       expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
       trustedSigners: cacerts.all,

@@ -20,7 +20,7 @@ import type {
   ChallengeVerifier,
   IssuanceProfileOptions,
 } from '@scepkit/ca';
-import { keyObjectDecrypter, keyObjectSigner } from '@scepkit/scep';
+import { DecryptThread, keyObjectSigner, workerDecrypter } from '@scepkit/scep';
 import type { ScepPkiOptions } from '@scepkit/server';
 import type { Config, EndpointConfig, ProfileConfig } from '../config/schema.js';
 import { CliError } from '../errors.js';
@@ -186,10 +186,16 @@ export async function openRuntime(
   if (config.ca.nextCaChainFile && nextCaChain.length === 0) {
     throw new CliError('config', `ca.nextCaChainFile ${config.ca.nextCaChainFile} holds no certificate`);
   }
+  // RSA decryption of requests runs on its own thread, off the event loop.
+  const decryptThread = new DecryptThread();
   const pki: ScepPkiOptions = {
     caChain: ca.chain,
     signer: raCert && raKey ? keyObjectSigner(raCert, raKey) : keyObjectSigner(caCert, caKey),
-    decrypters: raCert && raKey ? [keyObjectDecrypter(raCert, raKey)] : [keyObjectDecrypter(caCert, caKey)],
+    decrypters: [
+      raCert && raKey
+        ? workerDecrypter(raCert, raKey, decryptThread)
+        : workerDecrypter(caCert, caKey, decryptThread),
+    ],
     ...(raCert ? { raCertificates: [raCert] } : {}),
     ...(nextCaChain.length > 0 ? { nextCaChain } : {}),
   };
@@ -251,6 +257,7 @@ export async function openRuntime(
     close: async () => {
       await intune?.close();
       await store.close();
+      await decryptThread.close();
     },
   };
 }

@@ -206,7 +206,7 @@ export class SimulatedDevice {
       const r = await session.pkiOperation(der, usePost, what);
       let rep: CertRepResult;
       try {
-        rep = decodeCertRep(r.body, {
+        rep = await decodeCertRep(r.body, {
           decrypter,
           expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
           trustedSigners: ca.all,

@@ -118,25 +118,52 @@ export function onlyScepErrors(what: string, fn: () => unknown): 'ok' | ScepErro
     fn();
     return 'ok';
   } catch (e) {
-    if (e instanceof ScepError) return e;
-    throw new Error(`${what} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, {
-      cause: e,
-    });
+    return scepErrorOnly(what, e);
   }
 }
 
+/** `onlyScepErrors` for an asynchronous `fn`. */
+export async function onlyScepErrorsAsync(
+  what: string,
+  fn: () => Promise<unknown>,
+): Promise<'ok' | ScepError> {
+  try {
+    await fn();
+    return 'ok';
+  } catch (e) {
+    return scepErrorOnly(what, e);
+  }
+}
+
+function scepErrorOnly(what: string, e: unknown): ScepError {
+  if (e instanceof ScepError) return e;
+  throw new Error(`${what} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, {
+    cause: e,
+  });
+}
+
 /** Every parser the server exposes to untrusted bytes, for one input. */
-export function fuzzTargets(decrypters: readonly ScepDecrypter[]): ((input: Uint8Array) => void)[] {
+export function fuzzTargets(
+  decrypters: readonly ScepDecrypter[],
+): ((input: Uint8Array) => Promise<unknown> | undefined)[] {
   return [
     (b) => {
       let msg: PkiMessage | undefined;
       onlyScepErrors('decodePkiMessage', () => (msg = decodePkiMessage(b)));
-      if (msg) fuzzOpen(msg, decrypters);
+      return msg && fuzzOpen(msg, decrypters);
     },
     (b) => void onlyScepErrors('parseCertsOnly', () => parseCertsOnly(b)),
-    (b) => void onlyScepErrors('openEnvelopedData', () => openEnvelopedData(b, decrypters)),
+    (b) => onlyScepErrorsAsync('openEnvelopedData', () => openEnvelopedData(b, decrypters)),
     (b) => void onlyScepErrors('readCsr', () => readCsr(b)),
   ];
+}
+
+/** Runs every target on `input`, one after the other. */
+export async function runTargets(
+  targets: readonly ((input: Uint8Array) => Promise<unknown> | undefined)[],
+  input: Uint8Array,
+): Promise<void> {
+  for (const t of targets) await t(input);
 }
 
 /** GET query strings: random, and mutations of a real one. */
@@ -165,9 +192,9 @@ export function fuzzQuery(q: string): void {
 }
 
 /** Decrypts and decodes an authenticated request; only `ScepError`s may come out. */
-export function fuzzOpen(msg: PkiMessage, decrypters: readonly ScepDecrypter[]): void {
-  onlyScepErrors('openScepRequest', () => {
-    const req = openScepRequest(msg, decrypters);
+export async function fuzzOpen(msg: PkiMessage, decrypters: readonly ScepDecrypter[]): Promise<void> {
+  await onlyScepErrorsAsync('openScepRequest', async () => {
+    const req = await openScepRequest(msg, decrypters);
     if (req.body.messageType === 'PKCSReq' || req.body.messageType === 'RenewalReq') readCsr(req.body.csr);
   });
 }

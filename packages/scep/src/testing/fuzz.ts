@@ -10,6 +10,7 @@ import {
   fuzzOpen,
   fuzzQuery,
   fuzzTargets,
+  runTargets,
   mutatedArb,
   queryArb,
   randomDerishArb,
@@ -47,13 +48,13 @@ const t0 = Date.now();
 const report = (name: string) => console.log(`${name}: ok (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 const opts = { numRuns: runs, seed };
 console.log(`fuzz: ${runs} runs per property, seed ${seed}`);
-fc.assert(
-  fc.property(randomDerishArb, (b) => targets.forEach((t) => t(b))),
+await fc.assert(
+  fc.asyncProperty(randomDerishArb, (b) => runTargets(targets, b)),
   opts,
 );
 report('random bytes');
-fc.assert(
-  fc.property(mutatedArb([...requests, ...replies, certsOnly], 6), (b) => targets.forEach((t) => t(b))),
+await fc.assert(
+  fc.asyncProperty(mutatedArb([...requests, ...replies, certsOnly], 6), (b) => runTargets(targets, b)),
   opts,
 );
 report('mutated vectors');
@@ -73,7 +74,7 @@ await fc.assert(
     } catch {
       return;
     }
-    fuzzOpen(msg, decrypters);
+    await fuzzOpen(msg, decrypters);
   }),
   { ...opts, numRuns: Math.ceil(runs / 20) },
 );

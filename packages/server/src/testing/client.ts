@@ -87,7 +87,7 @@ export async function enroll(o: {
   });
   const http = await sendPkiOperation(o.base, o.path, req.der, o.transport);
   if (http.status !== 200) throw new Error(`HTTP ${http.status}: ${await http.text()}`);
-  const rep = decodeCertRep(new Uint8Array(await http.arrayBuffer()), {
+  const rep = await decodeCertRep(new Uint8Array(await http.arrayBuffer()), {
     decrypter: keyObjectDecrypter(signerCert, key),
     expect: { transactionId: req.transactionId, senderNonce: req.senderNonce },
     trustedSigners: o.trustedSigners,

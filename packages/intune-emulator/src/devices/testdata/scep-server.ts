@@ -254,7 +254,7 @@ export async function startTestScepServer(o: {
       const raw = req.method === 'POST' ? body : Buffer.from(decodeBase64Message(message ?? ''));
       rec.pkiMessage = raw;
       const msg = decodePkiMessage(raw);
-      const opened = openScepRequest(msg, [decrypter]);
+      const opened = await openScepRequest(msg, [decrypter]);
       rec.decoded = {
         messageType: msg.messageType,
         digest: msg.digest,
