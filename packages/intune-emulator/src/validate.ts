@@ -93,7 +93,11 @@ export function checkCsrContents(checked: CheckedRequest): void {
   const { csr, claims, device } = checked;
   const expected = claims.expected;
   if (csr.subject === '') fail('SubjectNameMissing', 'The certificate request has no subject name.');
-  if (normaliseSubject(csr.subject) !== normaliseSubject(expected.subject)) {
+  // Equal strings normalise equally: the X.500 parse is only needed when they differ.
+  if (
+    csr.subject !== expected.subject &&
+    normaliseSubject(csr.subject) !== normaliseSubject(expected.subject)
+  ) {
     fail(
       'SubjectNameMismatch',
       `Subject Name in CSR ${csr.subject} and challenge ${expected.subject} do not match`,
