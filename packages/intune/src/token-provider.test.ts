@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import { IntuneTokenError } from './errors.js';
 import { IntuneScepValidator } from './scep-validator.js';
 import { makeClientCert, type TestCert } from './testdata/certs.js';
@@ -180,6 +181,27 @@ describe('tokens', () => {
       const [, , third, fourth] = fake.of('scep').map((r) => r.headers['authorization']);
       assert.equal(third, fourth, 'a long-lived token is served from the cache');
     } finally {
+      await client.close();
+    }
+  });
+
+  it('ok/held-token: repeated calls reuse the token without an MSAL lookup each time', async () => {
+    const proto = ConfidentialClientApplication.prototype;
+    const original = proto.acquireTokenByClientCredential;
+    const scopes: string[] = [];
+    proto.acquireTokenByClientCredential = function (this: ConfidentialClientApplication, request) {
+      scopes.push(...(request.scopes ?? []));
+      return original.call(this, request);
+    };
+    const client = fakeClient(fake);
+    try {
+      const validator = new IntuneScepValidator(client);
+      for (let i = 0; i < 4; i++) await validator.validateRequest('tx', CSR);
+      assert.equal(scopes.filter((s) => s.includes(INTUNE_SCOPE)).length, 1);
+      const auths = new Set(fake.of('scep').map((r) => r.headers['authorization']));
+      assert.equal(auths.size, 1, 'one token for the four calls');
+    } finally {
+      proto.acquireTokenByClientCredential = original;
       await client.close();
     }
   });
