@@ -9,6 +9,16 @@ export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 
 const SCEPKIT_MAIN = join(REPO, 'packages', 'cli', 'dist', 'main.js');
 const LOAD_MAIN = join(REPO, 'bench', 'dist', 'load.js');
 
+/**
+ * The Node.js options scepkit ships with (the NODE_OPTIONS of packaging/systemd/scepkit.service), so the bench
+ * measures the server as it is run.
+ */
+export const SHIPPED_NODE_OPTIONS: readonly string[] = (() => {
+  const unit = readFileSync(join(REPO, 'packaging', 'systemd', 'scepkit.service'), 'utf8');
+  const m = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+})();
+
 /** A child process started by the bench, once its banner matched. */
 export interface SpawnedServer {
   pid: number;
@@ -93,6 +103,7 @@ export async function startScepkit(dataDir: string, o: ScepkitOptions = {}): Pro
   writeFileSync(join(dataDir, 'scepkit.json'), JSON.stringify(config, null, 2));
   const s = await spawnServer(
     [
+      ...SHIPPED_NODE_OPTIONS,
       ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
       SCEPKIT_MAIN,
       '-c',
