@@ -1,13 +1,8 @@
 import 'reflect-metadata';
-import {
-  createHash,
-  createPublicKey,
-  verify as verifySignature,
-  webcrypto,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, verify as verifySignature, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
+import { publicKeyFromSpki } from '@scepkit/scep';
 import { ChallengeValidationError } from './errors.js';
 import type { Device, ExpectedCsr, SanTemplate, SanType, ScepProfile, User } from './model.js';
 import { expectedCsrFor } from './template.js';
@@ -123,7 +118,6 @@ const ECDSA_SIG_HASH: Record<string, string> = {
   '1.2.840.10045.4.3.3': 'sha384',
   '1.2.840.10045.4.3.4': 'sha512',
 };
-const RSA_ENCRYPTION_OID = '1.2.840.113549.1.1.1';
 const EXTENSION_REQUEST_OID = '1.2.840.113549.1.9.14';
 const SAN_OID = '2.5.29.17';
 const KEY_USAGE_OID = '2.5.29.15';
@@ -191,40 +185,6 @@ function readCsr(der: Uint8Array): RawCsr {
     signatureAlgorithm: algOid.valueBlock.toString(),
     signature: sig.valueBlock.valueHexView,
   };
-}
-
-/** An unsigned big-endian INTEGER's magnitude as base64url, if it is positive and minimally encoded. */
-function positiveInteger(el: asn1js.AsnType | undefined): string | undefined {
-  if (!(el instanceof asn1js.Integer) || el.idBlock.isConstructed) return undefined;
-  const bytes = el.valueBlock.valueHexView;
-  if (bytes.length === 0 || (bytes[0] ?? 0) >= 0x80) return undefined;
-  if (bytes[0] === 0 && (bytes.length === 1 || (bytes[1] ?? 0) < 0x80)) return undefined;
-  return Buffer.from(bytes[0] === 0 ? bytes.subarray(1) : bytes).toString('base64url');
-}
-
-/**
- * The CSR's public key. An RSA key is imported as a JWK built from the modulus and exponent already in the
- * asn1js tree (OpenSSL 3's SPKI DER decoder costs ~0.3 ms a key, the JWK import a few µs); anything else, or an
- * RSA key in an unexpected shape, goes through the DER import.
- */
-function importSpki(csr: RawCsr): KeyObject {
-  const [alg, bits] = csr.spkiTree.valueBlock.value;
-  const [oid, params, extra] = children(alg);
-  if (
-    oid instanceof asn1js.ObjectIdentifier &&
-    oid.valueBlock.toString() === RSA_ENCRYPTION_OID &&
-    params instanceof asn1js.Null &&
-    extra === undefined &&
-    bits instanceof asn1js.BitString &&
-    bits.valueBlock.unusedBits === 0 &&
-    bits.valueBlock.value.length === 1
-  ) {
-    const parts = children(bits.valueBlock.value[0]);
-    const n = positiveInteger(parts[0]);
-    const e = positiveInteger(parts[1]);
-    if (n && e && parts.length === 2) return createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
-  }
-  return createPublicKey({ key: Buffer.from(csr.spki), format: 'der', type: 'spki' });
 }
 
 /**
@@ -388,7 +348,8 @@ export async function parseCsr(base64: string): Promise<ParsedCsr> {
     // Not a DER SEQUENCE: @peculiar/x509 reads the bytes as PEM, hex or base64 text, as before.
     const der = bytes[0] === 0x30 ? bytes : new Uint8Array(x509.PemData.toArrayBuffer(bytes));
     const csr = readCsr(der);
-    const key = importSpki(csr);
+    // RSA keys imported from their modulus and exponent (a JWK), ~20x faster than OpenSSL's SPKI decoder.
+    const key = publicKeyFromSpki(csr.spki, csr.spkiTree);
     if (!(await verifyCsr(csr, key))) return fail(new Error('CSR signature is invalid'));
     parsed = {
       subject: new x509.Name(csr.subject).toString(),
