@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { fstatSync, openSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,4 +221,141 @@ test('sqlite/group-commit: concurrent issues share one commit, a failing one fai
     n: number;
   };
   assert.equal(audits.n, 11, 'the failed one left no audit row either');
+});
+
+/** A WAL-mode connection at NORMAL whose WAL fsyncs are held until the test releases them. */
+async function heldWalSync(t: { after: (fn: () => unknown) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ca.db');
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.exec('CREATE TABLE t (v INTEGER UNIQUE)');
+  const fd = openSync(`${path}-wal`, 'r+');
+  const calls: { fd: number; done: (err: NodeJS.ErrnoException | null) => void }[] = [];
+  const syncCalls: number[] = [];
+  const db = new SqliteDb(raw, {
+    walSync: {
+      fd,
+      fdatasync: (f, done) => calls.push({ fd: f, done }),
+      fdatasyncSync: (f) => syncCalls.push(f),
+    },
+  });
+  t.after(() => db.close());
+  const settled = <T>(p: Promise<T>) => {
+    const s = { done: false, value: undefined as T | undefined, error: undefined as unknown };
+    p.then(
+      (v) => ((s.done = true), (s.value = v)),
+      (e: unknown) => ((s.done = true), (s.error = e)),
+    );
+    return s;
+  };
+  const turn = () => new Promise((r) => setImmediate(r));
+  const insert = (v: number) => db.writeBatched(() => raw.prepare('INSERT INTO t VALUES (?)').run(v).changes);
+  return { path, raw, db, fd, calls, syncCalls, settled, turn, insert };
+}
+
+test('sqlite/wal-sync: a group commit resolves only after fdatasync of the WAL, off the event loop', async (t) => {
+  const h = await heldWalSync(t);
+  const first = [1, 2, 3].map((v) => h.settled(h.insert(v)));
+  await h.turn();
+  assert.equal(h.calls.length, 1, 'one fsync for the three commits');
+  assert.equal(fstatSync(h.calls[0]!.fd).ino, statSync(`${h.path}-wal`).ino, 'of the -wal file');
+  assert.deepEqual(h.raw.prepare('SELECT count(*) AS n FROM t').get(), { n: 3 }, 'committed');
+  const read = h.settled(h.db.afterDurable('row'));
+  // A commit made while that fsync runs is not covered by it: it waits for the next one.
+  const later = h.settled(h.insert(4));
+  await h.turn();
+  assert.equal(h.calls.length, 1, 'no second fsync while one is running');
+  assert.ok(!first.some((s) => s.done) && !read.done && !later.done, 'nothing resolves before the fsync');
+  h.calls[0]!.done(null);
+  await h.turn();
+  assert.deepEqual(
+    first.map((s) => s.value),
+    [1, 1, 1],
+  );
+  assert.equal(read.value, 'row', 'a read returns once what it may see is durable');
+  assert.equal(later.done, false);
+  assert.equal(h.calls.length, 2, 'the next fsync starts for the later commit');
+  h.calls[1]!.done(null);
+  await h.turn();
+  assert.equal(later.value, 1);
+  assert.equal(h.syncCalls.length, 0, 'group commits never fsync in the event loop');
+  assert.equal(await h.db.afterDurable('now'), 'now', 'nothing pending: immediate');
+});
+
+test('sqlite/wal-sync: relaxed writes skip the fsync, a synchronous write makes everything durable', async (t) => {
+  const h = await heldWalSync(t);
+  h.db.writeRelaxed(() => h.raw.prepare('INSERT INTO t VALUES (1)').run());
+  await h.turn();
+  assert.equal(h.calls.length + h.syncCalls.length, 0, 'a relaxed commit has no fsync of its own');
+  assert.equal(Number(h.raw.pragma('synchronous', { simple: true })), 1, 'no pragma toggling: NORMAL');
+  const pending = h.settled(h.insert(2));
+  await h.turn();
+  assert.equal(h.calls.length, 1);
+  h.db.write(() => h.raw.prepare('INSERT INTO t VALUES (3)').run());
+  assert.deepEqual(h.syncCalls, [h.fd], 'write() fsyncs the WAL before it returns');
+  await h.turn();
+  assert.equal(pending.value, 1, 'and that fsync covers the group commit made before it');
+  h.calls[0]!.done(null); // the slower thread-pool fsync returns later: nothing left to settle
+  await h.turn();
+  assert.equal(h.calls.length, 1);
+});
+
+test('fail/sqlite-wal-sync-error-fails-closed', async (t) => {
+  const h = await heldWalSync(t);
+  const a = h.settled(h.insert(1));
+  const b = h.settled(h.insert(1)); // same value: its savepoint fails alone, before any fsync
+  await h.turn();
+  assert.ok(b.done && b.error instanceof StoreError, 'a constraint failure rejects at once');
+  const read = h.settled(h.db.afterDurable('x'));
+  h.calls[0]!.done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await h.turn();
+  for (const s of [a, read]) {
+    assert.ok(s.error instanceof StoreError && s.error.code === 'database', 'the fsync failure rejects');
+    assert.match((s.error as Error).message, /fsync/);
+  }
+  // Nothing written after a failed fsync can be promised durable: the store refuses until restarted.
+  assert.throws(
+    () => h.db.write(() => h.raw.prepare('INSERT INTO t VALUES (5)').run()),
+    (e: unknown) => e instanceof StoreError && e.code === 'database',
+  );
+  await assert.rejects(h.insert(6), (e: unknown) => e instanceof StoreError && e.code === 'database');
+  assert.throws(() => h.db.read(() => 1), /fsync/);
+});
+
+test('sqlite/wal-sync: close makes pending commits durable and closes the WAL descriptor after the fsync', async (t) => {
+  const h = await heldWalSync(t);
+  const a = h.settled(h.insert(1));
+  await h.turn();
+  assert.equal(h.calls.length, 1);
+  h.db.close();
+  await h.turn();
+  assert.deepEqual(h.syncCalls, [h.fd], 'close fsyncs in place');
+  assert.equal(a.value, 1);
+  assert.doesNotThrow(() => fstatSync(h.fd), 'kept open while the thread-pool fsync may still use it');
+  h.calls[0]!.done(null);
+  assert.throws(() => fstatSync(h.fd), /EBADF/);
+});
+
+test('sqlite/full-store: NORMAL on the connection, fsync by the store, data survives reopening', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const filename = join(dir, 'ca.db');
+  const clock = new FakeClock();
+  const store = new SqliteStore({ filename, synchronous: 'FULL', clock: clock.now });
+  await store.migrate();
+  const cert = makeCert(clock);
+  const issued = await Promise.all([
+    store.issue({ certificate: cert, audit: { actor: 'scep', action: 'issue' } }),
+    store.issue({ certificate: makeCert(clock), audit: { actor: 'scep', action: 'issue' } }),
+  ]);
+  assert.equal(issued[0].serial, cert.serial);
+  assert.equal((await store.getCertificate(cert.serial))?.serial, cert.serial);
+  await store.close();
+  const again = new SqliteStore({ filename, synchronous: 'FULL' });
+  t.after(() => again.close());
+  assert.deepEqual((await again.getCertificate(cert.serial))?.der, cert.der);
+  assert.equal((await again.countCertificates({ expiringWithinDays: 0 })).issued, 2);
 });

@@ -1,4 +1,6 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type {
@@ -56,6 +58,8 @@ export interface SqliteStoreOptions extends StoreCommonOptions {
 
 /**
  * `CertificateStore` on SQLite (better-sqlite3, synchronous): WAL journal, foreign keys, busy timeout.
+ * With `synchronous: 'FULL'` an issue resolves, and a read returns what it wrote, only once it is on disk
+ * (`WalSync`: the fsync of concurrent issues is shared and runs off the event loop).
  * Every write runs in a `BEGIN IMMEDIATE` transaction, so concurrent connections (processes) serialise on the
  * write lock instead of failing on lock upgrade; statements are prepared once and cached.
  *
@@ -69,7 +73,7 @@ export class SqliteStore implements CertificateStore {
 
   constructor(options: SqliteStoreOptions) {
     this.random = options.randomBytes ?? nodeRandomBytes;
-    this.ctx = { db: new SqliteDb(openDatabase(options)), now: options.clock ?? (() => new Date()) };
+    this.ctx = { db: openDatabase(options), now: options.clock ?? (() => new Date()) };
   }
 
   async migrate(): Promise<number> {
@@ -114,16 +118,16 @@ export class SqliteStore implements CertificateStore {
     return this.ctx.db.writeBatched(() => certs.issue(this.ctx, input));
   }
   async getCertificate(serial: string): Promise<CertificateRecord | null> {
-    return certs.getCertificate(this.ctx, serial);
+    return this.ctx.db.afterDurable(certs.getCertificate(this.ctx, serial));
   }
   async getCertificateByThumbprint(thumbprint: string): Promise<CertificateRecord | null> {
-    return certs.getCertificateByThumbprint(this.ctx, thumbprint);
+    return this.ctx.db.afterDurable(certs.getCertificateByThumbprint(this.ctx, thumbprint));
   }
   async searchCertificates(query: CertificateQuery): Promise<CertificateRecord[]> {
-    return certs.searchCertificates(this.ctx, query);
+    return this.ctx.db.afterDurable(certs.searchCertificates(this.ctx, query));
   }
   async countCertificates(options: { expiringWithinDays: number; now?: Date }): Promise<CertificateCounts> {
-    return certs.countCertificates(this.ctx, options);
+    return this.ctx.db.afterDurable(certs.countCertificates(this.ctx, options));
   }
   async revoke(
     serial: string,
@@ -134,20 +138,22 @@ export class SqliteStore implements CertificateStore {
     return certs.revoke(this.ctx, serial, reason, time, event);
   }
   async listRevoked(options?: { notExpiredAt?: Date }): Promise<RevokedEntry[]> {
-    return certs.listRevoked(this.ctx, options);
+    return this.ctx.db.afterDurable(certs.listRevoked(this.ctx, options));
   }
 
   async beginTransaction(
     input: BeginTransactionInput,
     event?: AuditEventInput,
   ): Promise<BeginTransactionResult> {
-    return txs.beginTransaction(this.ctx, input, event);
+    const begun = txs.beginTransaction(this.ctx, input, event);
+    // An existing transaction may point at a certificate whose group commit is not yet on disk.
+    return begun.created ? begun : this.ctx.db.afterDurable(begun);
   }
   async getTransaction(key: TransactionKey): Promise<TransactionRecord | null> {
-    return txs.getTransaction(this.ctx, key);
+    return this.ctx.db.afterDurable(txs.getTransaction(this.ctx, key));
   }
   async listTransactions(query: TransactionQuery): Promise<TransactionRecord[]> {
-    return txs.listTransactions(this.ctx, query);
+    return this.ctx.db.afterDurable(txs.listTransactions(this.ctx, query));
   }
   async updateTransaction(
     key: TransactionKey,
@@ -164,11 +170,11 @@ export class SqliteStore implements CertificateStore {
     return audit.appendAudit(this.ctx, event);
   }
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    return audit.queryAudit(this.ctx, query);
+    return this.ctx.db.afterDurable(audit.queryAudit(this.ctx, query));
   }
 
   async enrollmentActivity(query: EnrollmentActivityQuery): Promise<EnrollmentActivityRow[]> {
-    return activity.enrollmentActivity(this.ctx, query);
+    return this.ctx.db.afterDurable(activity.enrollmentActivity(this.ctx, query));
   }
 
   async mintChallenge(input: MintChallengeInput): Promise<MintedChallenge> {
@@ -191,7 +197,7 @@ export class SqliteStore implements CertificateStore {
     return records.saveCrl(this.ctx, crl);
   }
   async getLatestCrl(): Promise<CrlRecord | null> {
-    return records.getLatestCrl(this.ctx);
+    return this.ctx.db.afterDurable(records.getLatestCrl(this.ctx));
   }
 
   async enqueueOutbox(input: EnqueueOutboxInput): Promise<OutboxItem> {
@@ -211,7 +217,7 @@ export class SqliteStore implements CertificateStore {
     return outbox.rescheduleOutbox(this.ctx, id, owner, options);
   }
   async getOutboxItem(id: number): Promise<OutboxItem | null> {
-    return outbox.getOutboxItem(this.ctx, id);
+    return this.ctx.db.afterDurable(outbox.getOutboxItem(this.ctx, id));
   }
   async purgeOutbox(before: Date): Promise<number> {
     return outbox.purgeOutbox(this.ctx, before);
@@ -221,21 +227,38 @@ export class SqliteStore implements CertificateStore {
     return records.recordIntuneRevocation(this.ctx, record);
   }
   async getIntuneRevocation(requestContext: string): Promise<IntuneRevocationRecord | null> {
-    return records.getIntuneRevocation(this.ctx, requestContext);
+    return this.ctx.db.afterDurable(records.getIntuneRevocation(this.ctx, requestContext));
   }
 }
 
-function openDatabase(options: SqliteStoreOptions): Database.Database {
+function openDatabase(options: SqliteStoreOptions): SqliteDb {
   let raw: Database.Database | undefined;
+  let walFd: number | undefined;
   try {
     raw = new Database(options.filename);
     raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    raw.pragma('journal_mode = WAL');
-    raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    const wal = raw.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     raw.pragma('foreign_keys = ON');
-    return raw;
+    if (options.synchronous !== 'FULL' || !wal) {
+      raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+      return new SqliteDb(raw);
+    }
+    // FULL, by scepkit (see `WalSync`): NORMAL commits, then fdatasync of the WAL file.
+    raw.pragma('synchronous = NORMAL');
+    raw.prepare('SELECT count(*) FROM sqlite_master').get(); // a read opens (creates) the WAL file
+    const walPath = `${resolve(options.filename)}-wal`;
+    walFd = openSync(walPath, 'r+');
+    // Its directory entry too, once: what SQLite's own FULL does on the first sync of a new WAL.
+    const dir = openSync(dirname(walPath), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    return new SqliteDb(raw, { walSync: { fd: walFd } });
   } catch (err) {
     raw?.close();
+    if (walFd !== undefined) closeSync(walFd);
     throw new StoreError('database', 'cannot open SQLite database', err);
   }
 }
