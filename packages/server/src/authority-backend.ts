@@ -15,6 +15,7 @@ export interface AuthorityLike {
     signerCertDer?: Uint8Array;
     profile: string;
     remoteAddress?: string;
+    onSigned?: (certificateDer: Uint8Array, chain: readonly Uint8Array[]) => void;
   }): Promise<
     { status: 'SUCCESS'; certificateDer: Uint8Array; chain: readonly Uint8Array[] } | { status: 'PENDING' }
   >;
@@ -71,6 +72,7 @@ export function authorityBackend(o: AuthorityBackendOptions): ScepBackend {
         signerCertDer: r.signerCertificate,
         profile: profileFor(r.endpoint),
         remoteAddress: r.remoteAddress,
+        ...(r.onSigned ? { onSigned: (der, chain) => r.onSigned!([der, ...chain]) } : {}),
       });
       if (result.status === 'PENDING') return result;
       return { status: 'SUCCESS', certificates: [result.certificateDer, ...result.chain] };

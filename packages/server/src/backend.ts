@@ -40,6 +40,11 @@ export interface EnrollRequest {
   /** The certificate that signed the pkiMessage (self-signed for PKCSReq, the existing one for RenewalReq). */
   signerCertificate: Uint8Array;
   remoteAddress: string;
+  /**
+   * A backend may call this with a certificate and its chain once signed, before it is stored: the server starts
+   * building the CertRep while the store commits. Only the certificates `enroll` resolves with are ever sent.
+   */
+  onSigned?: (certificates: readonly Uint8Array[]) => void;
 }
 
 export type EnrollResult =

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { buildCertRep, decodePkiMessage, openScepRequest, ScepError } from '@scepkit/scep';
 import type { FailInfo, PkiMessage, ScepRequest } from '@scepkit/scep';
-import type { EnrollResult, ScepBackend } from './backend.js';
+import type { EnrollRequest, EnrollResult, ScepBackend } from './backend.js';
 import { isRefusal } from './backend.js';
 import type { ScepMetrics } from './metrics.js';
 import type { ScepPki } from './pki.js';
@@ -50,26 +50,41 @@ export async function pkiOperation(
 
   const started = performance.now();
   const opened = await open(message, c.pki.decrypters, log);
-  const result = 'body' in opened ? await dispatch(opened, remoteAddress, c) : opened;
   const request = 'body' in opened ? opened : undefined;
-
-  const body = await buildCertRep({
-    request: message,
-    status: result.status,
-    ...(result.status === 'FAILURE'
-      ? { failInfo: result.failInfo, failInfoText: result.failInfoText ?? FAIL_INFO_TEXT[result.failInfo] }
-      : {}),
-    ...(result.status === 'SUCCESS' && request
-      ? {
-          certificates: result.certificates,
-          requestCipher: request.cipher,
-          keyTransport: request.keyTransport,
-        }
-      : {}),
-    ...(result.status === 'SUCCESS' && 'crls' in result ? { crls: result.crls } : {}),
-    signer: c.pki.signer,
-    includeCertificates: c.pki.replyCertificates,
-  });
+  const reply = (result: DispatchResult): Promise<Uint8Array> =>
+    buildCertRep({
+      request: message,
+      status: result.status,
+      ...(result.status === 'FAILURE'
+        ? { failInfo: result.failInfo, failInfoText: result.failInfoText ?? FAIL_INFO_TEXT[result.failInfo] }
+        : {}),
+      ...(result.status === 'SUCCESS' && request
+        ? {
+            certificates: result.certificates,
+            requestCipher: request.cipher,
+            keyTransport: request.keyTransport,
+          }
+        : {}),
+      ...(result.status === 'SUCCESS' && 'crls' in result ? { crls: result.crls } : {}),
+      signer: c.pki.signer,
+      includeCertificates: c.pki.replyCertificates,
+    });
+  // The CertRep for a just-signed certificate is built while the authority stores it (and notifies Intune); it
+  // is sent only if the enrollment then succeeds with that very certificate.
+  let prepared: { certificate: Uint8Array; body: Promise<Uint8Array> } | undefined;
+  const onSigned = (certificates: readonly Uint8Array[]): void => {
+    const body = reply({ status: 'SUCCESS', certificates });
+    body.catch(() => undefined); // awaited below if used; a failure then surfaces there
+    prepared = { certificate: certificates[0]!, body };
+  };
+  const result = request ? await dispatch(request, remoteAddress, c, onSigned) : (opened as DispatchResult);
+  const body =
+    result.status === 'SUCCESS' &&
+    prepared !== undefined &&
+    result.certificates[0] !== undefined &&
+    Buffer.from(prepared.certificate).equals(Buffer.from(result.certificates[0]))
+      ? await prepared.body
+      : await reply(result);
   log.pkiStatus = result.status;
   if (result.status === 'FAILURE') log.failInfo = result.failInfo;
   c.metrics.enrollmentDuration.observe({ outcome: result.status }, (performance.now() - started) / 1000);
@@ -109,6 +124,7 @@ async function dispatch(
   request: ScepRequest,
   remoteAddress: string,
   c: PkiOperationContext,
+  onSigned: NonNullable<EnrollRequest['onSigned']>,
 ): Promise<DispatchResult> {
   const { body, message } = request;
   try {
@@ -122,6 +138,7 @@ async function dispatch(
           transactionId: message.transactionId,
           signerCertificate: message.signerCertificate,
           remoteAddress,
+          onSigned,
           ...(body.messageType === 'CertPoll'
             ? { issuer: body.issuer, subject: body.subject }
             : { csr: body.csr }),

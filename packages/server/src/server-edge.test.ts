@@ -285,6 +285,84 @@ describe('server HTTP edge (fake backend)', () => {
     assert.equal(other.status, 500);
   });
 
+  describe('reply built while the backend stores the certificate (onSigned)', () => {
+    const other = identity('Other issued certificate');
+    const signs: number[] = [];
+    let counting: ScepServer;
+    let countingBase: string;
+    before(async () => {
+      const signer = keyObjectSigner(ca.cert, ca.key);
+      counting = createScepServer({
+        endpoints: [
+          {
+            path: '/scep',
+            backend,
+            pki: {
+              ...singleCaPki(ca),
+              signer: {
+                certificate: signer.certificate,
+                keyType: signer.keyType,
+                sign: (data, digest) => (signs.push(1), signer.sign(data, digest)),
+              },
+            },
+          },
+        ],
+        rateLimit: false,
+        metrics: { defaultMetrics: false },
+      });
+      countingBase = await counting.listen({ host: '127.0.0.1', port: 0 });
+    });
+    after(() => counting.close());
+    const run = (o: { signed: Uint8Array[][]; fault?: Error; challenge?: string }) => {
+      backend.signed = o.signed;
+      backend.fault = o.fault;
+      signs.length = 0;
+      return enroll({
+        base: countingBase,
+        path: '/scep',
+        recipient: ca.cert,
+        trustedSigners: [ca.cert],
+        challenge: o.challenge ?? 'secret',
+      }).finally(() => {
+        backend.signed = [];
+        backend.fault = undefined;
+      });
+    };
+
+    it('ok/prepared-reply-sent-when-the-same-certificate-is-issued', async () => {
+      const out = await run({ signed: [[ca.cert]] });
+      assert.equal(out.rep.status, 'SUCCESS');
+      assert.deepEqual(out.rep.certificates[0], ca.cert);
+      assert.equal(signs.length, 1, 'one CertRep signed: the prepared one');
+    });
+
+    it('ok/prepared-reply-for-another-certificate-never-sent', async () => {
+      // A serial retry (or any change) after onSigned: the answer carries what enroll resolved with.
+      const out = await run({ signed: [[other.cert], [other.cert, root.cert]] });
+      assert.equal(out.rep.status, 'SUCCESS');
+      assert.deepEqual(out.rep.certificates, [ca.cert]);
+      assert.equal(signs.length, 3, 'two prepared and discarded, one built for the issued certificate');
+    });
+
+    it('fail/refused-after-signing-answers-FAILURE-not-the-certificate', async () => {
+      const out = await run({
+        signed: [[ca.cert]],
+        fault: Object.assign(new Error('notification failed'), { failInfo: 'badRequest' as const }),
+      });
+      assert.equal(out.rep.status, 'FAILURE');
+      assert.equal(out.rep.failInfo, 'badRequest');
+      assert.equal(out.rep.certificates.length, 0);
+    });
+
+    it('fail/fault-after-signing-is-500-without-the-certificate', async () => {
+      backend.signed = [[ca.cert]];
+      const r = await faultedEnrollment(new Error('store down'));
+      backend.signed = [];
+      assert.equal(r.status, 500);
+      assert.equal(await r.text(), 'internal error\n');
+    });
+  });
+
   it('ok/backend-sees-endpoint-name-and-address', async () => {
     backend.requests.length = 0;
     await enroll({

@@ -275,9 +275,15 @@ test('hooks: onIssued failure revokes and withholds; retry later succeeds; onFai
     const sid = 'S-1-5-21-1-2-3-1001';
     const csr = await makeCsr({ extensions: [san([sidUri(sid)])] });
     verifier.failNextIssued = true;
+    const signed: Uint8Array[] = [];
     await assert.rejects(
-      h.authority.enroll(pkcsReq('tx-h', csr, 'i')),
+      h.authority.enroll({ ...pkcsReq('tx-h', csr, 'i'), onSigned: (der) => signed.push(der) }),
       enrollError('badRequest', /hook failed/),
+    );
+    assert.equal(
+      signed.length,
+      1,
+      'signed (and seen by onSigned) before the hook failed: enroll still refuses',
     );
     const revoked = await h.store.searchCertificates({ status: 'revoked' });
     assert.equal(revoked.length, 1);
@@ -320,9 +326,22 @@ test('ok/duplicate-serial-retried-with-a-new-one', async () => {
   );
   try {
     const a = success(await h.authority.enroll(pkcsReq('tx-d1', await makeCsr({ slot: 0 }), 'n')));
-    const b = success(await h.authority.enroll(pkcsReq('tx-d2', await makeCsr({ slot: 1 }), 'n')));
+    const signed: [Uint8Array, readonly Uint8Array[]][] = [];
+    const b = success(
+      await h.authority.enroll({
+        ...pkcsReq('tx-d2', await makeCsr({ slot: 1 }), 'n'),
+        onSigned: (der, chain) => signed.push([der, chain]),
+      }),
+    );
     assert.equal(a.serial, '11'.repeat(16));
     assert.equal(b.serial, '22'.repeat(16));
+    // onSigned saw both signatures, the refused serial's first; enroll resolves with the last one.
+    assert.deepEqual(
+      signed.map(([der]) => new x509.X509Certificate(der).serialNumber),
+      ['11'.repeat(16), '22'.repeat(16)],
+    );
+    assert.deepEqual(signed[1]![0], b.certificateDer);
+    assert.deepEqual(signed[1]![1], b.chain);
   } finally {
     await h.close();
   }

@@ -243,6 +243,7 @@ export class Authority {
     for (let i = 0; i < MAX_SERIAL_ATTEMPTS && record === null; i++) {
       const serial = generateSerial(this.#random);
       const der = await signWithCa(this.ca, { serial: serial.bytes, ...decision });
+      req.onSigned?.(der, this.ca.chain);
       try {
         record = await this.#store.issue({
           certificate: {

@@ -12,6 +12,12 @@ export interface EnrollRequest {
   /** Profile / SCEP endpoint name. */
   profile: string;
   remoteAddress?: string;
+  /**
+   * Called with each certificate as soon as it is signed, before it is stored and before the post-issuance hook
+   * (Intune's success notification), so the caller can build its reply meanwhile. The certificate is not issued
+   * yet: only the one `enroll` resolves with may leave the server, and only after it resolves.
+   */
+  onSigned?: (certificateDer: Uint8Array, chain: readonly Uint8Array[]) => void;
 }
 
 export type EnrollResult =

@@ -7,6 +7,8 @@ export class FakeBackend implements ScepBackend {
   challenge = 'secret';
   storeUp = true;
   fault: Error | undefined;
+  /** Certificate lists handed to the server's `onSigned` (in order) before the answer (or the fault). */
+  signed: (readonly Uint8Array[])[] = [];
   crl: CrlInfo = {
     der: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]),
     thisUpdate: new Date('2026-01-01T00:00:00Z'),
@@ -17,6 +19,7 @@ export class FakeBackend implements ScepBackend {
 
   async enroll(request: EnrollRequest): Promise<EnrollResult> {
     this.requests.push(request);
+    for (const certificates of this.signed) request.onSigned?.(certificates);
     if (this.fault) throw this.fault;
     const csr = readCsr(request.csr ?? new Uint8Array());
     if (csr.challengePassword !== this.challenge) {
