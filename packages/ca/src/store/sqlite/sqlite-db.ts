@@ -86,8 +86,9 @@ export class SqliteDb {
    * so two connections never deadlock on a read-to-write upgrade. Any throw rolls back.
    */
   write<T>(fn: () => T): T {
+    const nested = this.raw.inTransaction; // a savepoint in a group commit: that commit syncs
     const result = this.#commit(fn);
-    if (this.#wal) {
+    if (this.#wal && !nested) {
       this.#committed++;
       this.#syncNow();
     }

@@ -252,7 +252,9 @@ async function heldWalSync(t: { after: (fn: () => unknown) => void }) {
     return s;
   };
   const turn = () => new Promise((r) => setImmediate(r));
-  const insert = (v: number) => db.writeBatched(() => raw.prepare('INSERT INTO t VALUES (?)').run(v).changes);
+  // As the store's issue does: a write() nested in the group commit (a savepoint, synced with the group).
+  const insert = (v: number) =>
+    db.writeBatched(() => db.write(() => raw.prepare('INSERT INTO t VALUES (?)').run(v).changes));
   return { path, raw, db, fd, calls, syncCalls, settled, turn, insert };
 }
 
