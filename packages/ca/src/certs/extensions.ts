@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 // @peculiar/x509 needs the Reflect metadata polyfill (tsyringe) loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { toArrayBuffer, toHex } from '../bytes.js';
+import { CaError } from '../errors.js';
 import { OID } from '../oids.js';
 import type { ExtensionSpec } from './certificate-builder.js';
 
@@ -72,8 +72,15 @@ export function basicConstraintsExtension(ca: boolean, pathLength?: number): Ext
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const info = pkijs.PublicKeyInfo.fromBER(toArrayBuffer(spki));
-  return new Uint8Array(createHash('sha1').update(info.subjectPublicKey.valueBlock.valueHexView).digest());
+  // SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey BIT STRING }: read by position (a pkijs
+  // schema match here cost as much as the rest of the certificate's extensions).
+  const parsed = asn1js.fromBER(spki);
+  const fields = parsed.result instanceof asn1js.Sequence ? parsed.result.valueBlock.value : [];
+  const key = fields[1];
+  if (parsed.offset !== spki.byteLength || fields.length !== 2 || !(key instanceof asn1js.BitString)) {
+    throw new CaError('bad-key', 'not a DER SubjectPublicKeyInfo');
+  }
+  return new Uint8Array(createHash('sha1').update(key.valueBlock.valueHexView).digest());
 }
 
 /** SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING), RFC 5280 §4.2.1.2. */
