@@ -84,6 +84,22 @@ export function scanOnly(bytes: Uint8Array, what: string, maxDepth = DEFAULT_DER
   }
 }
 
+const csrTrees = new WeakMap<Uint8Array, asn1js.AsnType>();
+
+/**
+ * The asn1js tree `openScepRequest` parsed from a request's CSR (the very `Uint8Array` it returned, bounded by
+ * the DER limits, parsed without embedded contents), so the CA reads the CSR without parsing it again. The
+ * bytes must not be changed after that.
+ */
+export function parsedCsrTree(csr: Uint8Array): asn1js.AsnType | undefined {
+  return csrTrees.get(csr);
+}
+
+/** Records the tree `parsedCsrTree` returns for `csr`. */
+export function rememberCsrTree(csr: Uint8Array, tree: asn1js.AsnType): void {
+  csrTrees.set(csr, tree);
+}
+
 /** Checks bounds, then parses one complete BER/DER element with asn1js. Trailing bytes are an error. */
 export function parseDer(
   bytes: Uint8Array,

@@ -2,7 +2,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { readScepAttributes } from './attributes.js';
 import type { ScepAttributes } from './attributes.js';
-import { fromSchema, parseDer } from './der.js';
+import { fromSchema, parseDer, rememberCsrTree } from './der.js';
 import type { DerLimits } from './der.js';
 import { openEnvelopedData } from './enveloped-data.js';
 import { ScepError } from './errors.js';
@@ -98,6 +98,7 @@ export async function openScepRequest(
       ) {
         throw new ScepError('malformed', 'CSR: not a PKCS#10 CertificationRequest');
       }
+      rememberCsrTree(content, asn);
       body = { messageType: message.messageType, csr: content };
       break;
     }

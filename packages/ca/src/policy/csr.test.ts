@@ -5,6 +5,7 @@ import { parseCsr } from './csr.js';
 import { PolicyError } from '../errors.js';
 import * as pkijs from 'pkijs';
 import { fromPem, toArrayBuffer } from '../bytes.js';
+import { nameFromString } from '../init/names.js';
 import { OID } from '../oids.js';
 import { makeCsr } from '../testing/csr.js';
 import { TempDir, openssl } from '../testing/openssl.js';
@@ -83,4 +84,36 @@ test('fail/malformed-csr-der', async () => {
       name,
     );
   }
+});
+
+test('csr/tree-from-openScepRequest-read-without-a-second-parse, same result as a fresh parse', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const scep = await import('@scepkit/scep');
+  const ra = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const raCert = scep.selfSignedCertificate({ subject: nameFromString('CN=RA'), privateKey: ra.privateKey });
+  const csr = await makeCsr({ challenge: 'pw-123', subject: 'CN=dev-7, O=Org', extensions: [] });
+  const device = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signerCert = scep.selfSignedCertificate({
+    subject: nameFromString('CN=dev-7'),
+    privateKey: device.privateKey,
+  });
+  const req = await scep.buildPkiRequest({
+    body: { messageType: 'PKCSReq', csr },
+    signer: scep.keyObjectSigner(signerCert, device.privateKey),
+    recipients: [raCert],
+  });
+  const opened = await scep.openScepRequest(scep.decodePkiMessage(req.der), [
+    scep.keyObjectDecrypter(raCert, ra.privateKey),
+  ]);
+  assert.equal(opened.body.messageType, 'PKCSReq');
+  const received = (opened.body as { csr: Uint8Array }).csr;
+  assert.ok(scep.parsedCsrTree(received), 'openScepRequest left its tree for the CA');
+  const copy = Uint8Array.from(received);
+  assert.equal(scep.parsedCsrTree(copy), undefined, 'only for those very bytes');
+  const shared = parseCsr(received);
+  const fresh = parseCsr(copy);
+  assert.deepEqual({ ...shared, der: null }, { ...fresh, der: null });
+  assert.equal(shared.challengePassword, 'pw-123');
+  assert.equal(shared.subjectText, 'CN=dev-7, O=Org');
+  assert.deepEqual(Buffer.from(received), Buffer.from(csr));
 });

@@ -1,5 +1,5 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { publicKeyFromSpki } from '@scepkit/scep';
+import { parsedCsrTree, publicKeyFromSpki } from '@scepkit/scep';
 import * as asn1js from 'asn1js';
 import { PolicyError } from '../errors.js';
 import { OID } from '../oids.js';
@@ -95,14 +95,19 @@ const isSeq = (el: asn1js.AsnType | undefined): el is asn1js.Sequence =>
  * BIT STRING }`.
  */
 function readRequest(der: Uint8Array): RawRequest {
-  let parsed: ReturnType<typeof asn1js.fromBER>;
-  try {
-    parsed = asn1js.fromBER(der);
-  } catch (err) {
-    throw notCsr('bad DER', err);
+  // A CSR from `openScepRequest` was parsed there already.
+  let root = parsedCsrTree(der);
+  if (root === undefined) {
+    let parsed: ReturnType<typeof asn1js.fromBER>;
+    try {
+      // Not the contents of BIT and OCTET STRINGs (key, signature, extension values): read where needed.
+      parsed = asn1js.fromBER(der, { parseEmbedded: false });
+    } catch (err) {
+      throw notCsr('bad DER', err);
+    }
+    if (parsed.offset !== der.byteLength) throw notCsr('bad DER');
+    root = parsed.result;
   }
-  if (parsed.offset !== der.byteLength) throw notCsr('bad DER');
-  const root = parsed.result;
   const [info, alg, sig, extra] = isSeq(root) ? root.valueBlock.value : [];
   if (!isSeq(info) || !isSeq(alg) || !(sig instanceof asn1js.BitString) || extra !== undefined) {
     throw notCsr('not a CertificationRequest');
