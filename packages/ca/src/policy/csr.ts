@@ -57,7 +57,7 @@ export function parseCsr(der: Uint8Array): ParsedCsr {
   return {
     der,
     subject: req.subject,
-    subjectText: nameToString(req.subject),
+    subjectText: nameToString(req.subject, req.subjectTree),
     spki: req.spki,
     publicKey: describeKey(key),
     challengePassword: readChallenge(req.attributes),
@@ -74,6 +74,8 @@ interface RawRequest {
   /** CertificationRequestInfo as received: what the signature covers. */
   info: Uint8Array;
   subject: Uint8Array;
+  /** The subject Name as asn1js parsed it. */
+  subjectTree: asn1js.AsnType;
   spki: Uint8Array;
   /** The SubjectPublicKeyInfo as asn1js parsed it. */
   spkiTree: asn1js.AsnType;
@@ -131,6 +133,7 @@ function readRequest(der: Uint8Array): RawRequest {
   return {
     info: info.valueBeforeDecodeView,
     subject: new Uint8Array(subject.valueBeforeDecodeView),
+    subjectTree: subject,
     spki: new Uint8Array(spki.valueBeforeDecodeView),
     spkiTree: spki,
     attributes,
