@@ -353,3 +353,26 @@ test('fail/duplicate-extension-in-csr', async () => {
     isPolicyError('badRequest', /duplicate extension/),
   );
 });
+
+test('ok/decoded-ku-eku-reused-across-requests-and-profiles (cache): same decisions, refusals still per profile', async () => {
+  const exts = [keyUsage(x509.KeyUsageFlags.digitalSignature), eku([OID.clientAuth, OID.ocspSigning])];
+  // The same values twice under "drop" (the second decode comes from the cache), then under "refuse".
+  for (let i = 0; i < 2; i++) {
+    const cert = await issue(await decide({ kind: 'rsa2048', extensions: exts }, { onDisallowed: 'drop' }));
+    assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages, x509.KeyUsageFlags.digitalSignature);
+    assert.deepEqual(
+      [...(cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])],
+      [OID.clientAuth],
+    );
+  }
+  await assert.rejects(decide({ kind: 'rsa2048', extensions: exts }), /EKU 1\.3\.6\.1\.5\.5\.7\.3\.9/);
+  // A refused KU stays refused on every request, decoded or remembered.
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(
+      decide({
+        extensions: [keyUsage(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature)],
+      }),
+      /keyCertSign/,
+    );
+  }
+});

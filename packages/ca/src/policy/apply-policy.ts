@@ -168,23 +168,41 @@ function readBasicConstraintsCa(ext: ExtensionSpec): boolean {
   }
 }
 
+// Devices of a profile request the same few KU/EKU values: decode each value once (a schema parse each time
+// cost a fifth of a millisecond). Only values that decoded are kept, at most DECODED_LIMIT of each.
+const kuSeen = new Map<string, readonly KeyUsageName[]>();
+const ekuSeen = new Map<string, readonly string[]>();
+const DECODED_LIMIT = 256;
+
+function decoded<T>(seen: Map<string, T>, ext: ExtensionSpec, decode: () => T): T {
+  const key = Buffer.from(ext.value.buffer, ext.value.byteOffset, ext.value.byteLength).toString('base64');
+  let value = seen.get(key);
+  if (value === undefined) {
+    value = decode();
+    if (seen.size < DECODED_LIMIT) seen.set(key, value);
+  }
+  return value;
+}
+
 function checkKeyUsage(ext: ExtensionSpec): KeyUsageName[] {
-  let names: KeyUsageName[];
+  let names: readonly KeyUsageName[];
   try {
-    names = keyUsageNames(new x509.KeyUsagesExtension(extensionDer(ext)).usages);
+    names = decoded(kuSeen, ext, () => keyUsageNames(new x509.KeyUsagesExtension(extensionDer(ext)).usages));
   } catch (err) {
     throw new PolicyError('badRequest', 'malformed keyUsage in the CSR', err);
   }
   const forbidden = names.filter((n) => FORBIDDEN_KU.includes(n));
   if (forbidden.length > 0)
     throw new PolicyError('badRequest', `the CSR requests key usage ${forbidden.join(',')}`);
-  return names;
+  return [...names];
 }
 
 function filterEku(ext: ExtensionSpec, profile: IssuanceProfile): string[] {
-  let oids: string[];
+  let oids: readonly string[];
   try {
-    oids = [...new x509.ExtendedKeyUsageExtension(extensionDer(ext)).usages].map(String);
+    oids = decoded(ekuSeen, ext, () =>
+      [...new x509.ExtendedKeyUsageExtension(extensionDer(ext)).usages].map(String),
+    );
   } catch (err) {
     throw new PolicyError('badRequest', 'malformed extendedKeyUsage in the CSR', err);
   }
