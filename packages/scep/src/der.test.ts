@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { buildCertsOnly, parseCertsOnly } from './degenerate.js';
-import { definiteLengths, encodedElement } from './der.js';
+import { definiteLengths, encodedElement, hasDerLengths } from './der.js';
 import { selfSignedCertificate } from './self-signed.js';
 
 /** A Name: SEQUENCE OF SET OF SEQUENCE { OID, string }, with one value long enough for a long-form length. */
@@ -80,4 +80,22 @@ test('buildCertsOnly: certificates come back byte for byte', () => {
   assert.deepEqual(parsed.certificates, [cert, cert]);
   assert.deepEqual(parsed.crls, []);
   assert.throws(() => buildCertsOnly([Uint8Array.of(0x31, 0x00)]), /not a SEQUENCE/);
+});
+
+test('hasDerLengths: definite minimal lengths only, one whole element', () => {
+  const der = name(false);
+  assert.equal(hasDerLengths(der), true, 'DER with a long-form length (300-byte value)');
+  assert.equal(hasDerLengths(name(true)), false, 'indefinite lengths');
+  // SEQUENCE { NULL } with its length in long form although under 128, or with a leading zero octet.
+  assert.equal(hasDerLengths(Uint8Array.from([0x30, 0x02, 0x05, 0x00])), true);
+  assert.equal(hasDerLengths(Uint8Array.from([0x30, 0x81, 0x02, 0x05, 0x00])), false);
+  assert.equal(hasDerLengths(Uint8Array.from([0x30, 0x02, 0x05, 0x81, 0x00])), false, 'inner long form');
+  const long = Buffer.from(der);
+  const at = long.indexOf(Buffer.from([0x0c, 0x82, 0x01, 0x2c])); // the 300-byte UTF8String
+  assert.ok(at > 0);
+  assert.equal(hasDerLengths(der.subarray(0, der.length - 1)), false, 'truncated');
+  assert.equal(hasDerLengths(Buffer.concat([der, Buffer.from([0])])), false, 'trailing byte');
+  assert.equal(hasDerLengths(new Uint8Array(0)), false, 'empty');
+  const padded = Buffer.concat([Buffer.from([0x30, 0x84, 0, 0, 0, 2]), Buffer.from([0x05, 0x00])]);
+  assert.equal(hasDerLengths(padded), false, 'leading zero length octets');
 });

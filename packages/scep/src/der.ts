@@ -28,6 +28,7 @@ function scanElement(
   depth: number,
   maxDepth: number,
   budget: { nodes: number },
+  derLengths = false,
 ): number {
   if (depth > maxDepth) throw new ScepError('limitExceeded', `ASN.1 nesting deeper than ${maxDepth}`);
   if (--budget.nodes < 0) throw new ScepError('limitExceeded', 'too many ASN.1 elements');
@@ -46,6 +47,7 @@ function scanElement(
   if (pos >= end) throw new ScepError('malformed', 'truncated ASN.1 length');
   const first = b[pos++]!;
   if (first === 0x80) {
+    if (derLengths) throw new ScepError('malformed', 'indefinite length (not DER)');
     if (!constructed) throw new ScepError('malformed', 'indefinite length on a primitive element');
     for (;;) {
       if (pos + 1 < end && b[pos] === 0 && b[pos + 1] === 0) return pos + 2;
@@ -58,15 +60,34 @@ function scanElement(
     const n = first & 0x7f;
     if (n === 0 || n > 4) throw new ScepError('malformed', 'unsupported ASN.1 length form');
     if (pos + n > end) throw new ScepError('malformed', 'truncated ASN.1 length');
+    if (derLengths && b[pos] === 0)
+      throw new ScepError('malformed', 'length with leading zero octets (not DER)');
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + b[pos++]!;
+    if (derLengths && len < 128) throw new ScepError('malformed', 'long-form length under 128 (not DER)');
   }
   const contentEnd = pos + len;
   if (contentEnd > end) throw new ScepError('malformed', 'ASN.1 length exceeds the data');
   if (constructed) {
-    while (pos < contentEnd) pos = scanElement(b, pos, contentEnd, depth + 1, maxDepth, budget);
+    while (pos < contentEnd) pos = scanElement(b, pos, contentEnd, depth + 1, maxDepth, budget, derLengths);
   }
   return contentEnd;
+}
+
+/**
+ * True when `bytes` is exactly one element whose every length is in DER form (definite, minimal), within
+ * `maxDepth`: such bytes can be written into a certificate as they are (`encodedElement`).
+ */
+export function hasDerLengths(bytes: Uint8Array, maxDepth = DEFAULT_DER_LIMITS.maxDepth): boolean {
+  try {
+    return (
+      bytes.length > 0 &&
+      scanElement(bytes, 0, bytes.length, 0, maxDepth, { nodes: Infinity }, true) === bytes.length
+    );
+  } catch (err) {
+    if (err instanceof ScepError) return false;
+    throw err;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js';
-import { encodedElement } from '@scepkit/scep';
+import { encodedElement, hasDerLengths } from '@scepkit/scep';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer, wholeSeconds } from '../bytes.js';
 import { CaError } from '../errors.js';
@@ -81,8 +81,13 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   return new Uint8Array(cert.toBER());
 }
 
-/** One SEQUENCE given as DER (a Name or a SubjectPublicKeyInfo), as an asn1js element that re-encodes to it. */
+/**
+ * One SEQUENCE given as DER (a Name or a SubjectPublicKeyInfo), as an asn1js element that encodes to it: written out
+ * as is when its lengths are DER (asn1js would re-encode every node, identifiers digit by digit), else parsed and
+ * re-encoded by asn1js as before (it keeps each primitive's bytes).
+ */
 function derElement(der: Uint8Array, what: string): asn1js.AsnType {
+  if (der[0] === 0x30 && hasDerLengths(der)) return encodedElement(der);
   const parsed = asn1js.fromBER(der);
   if (parsed.offset !== der.byteLength || !(parsed.result instanceof asn1js.Sequence)) {
     throw new CaError('bad-name', `invalid ${what} DER`);

@@ -81,6 +81,18 @@ test('ok/subject-order-and-string-types-kept-byte-for-byte', async () => {
   assert.equal(d.subjectText, 'C=US, O=Org, OU=Unit, CN=dévice-ü');
 });
 
+test('ok/subject-with-non-DER-lengths-goes-through-asn1js (bytes are copied as they are only when lengths are DER)', async () => {
+  const d = await decide({ subject: 'CN=ber-device, O=Org' });
+  // The same Name with its outer length in long form (0x81 n): BER, kept as given like any subject.
+  const der = Buffer.from(d.subject);
+  assert.equal(der[1]! < 128, true);
+  const ber = Buffer.concat([Buffer.from([0x30, 0x81, der[1]!]), der.subarray(2)]);
+  const cert = await issue({ ...d, subject: new Uint8Array(ber) });
+  const certSubject = new Uint8Array(pkijs.Certificate.fromBER(cert.rawData).subject.toSchema().toBER());
+  assert.deepEqual(certSubject, new Uint8Array(ber), 'asn1js re-encodes it as received');
+  assert.equal(cert.subject, 'CN=ber-device, O=Org');
+});
+
 test('ok/each-san-type-honoured: email, UPN otherName, dNSName, URI', async () => {
   const d = await decide({
     extensions: [
