@@ -15,7 +15,7 @@ import {
   rawBytes,
 } from './asn-read.js';
 import type { CmsIdentifier } from './asn-read.js';
-import { asBuffer, encodedElement, fromSchema, octetStringBytes, parseDer } from './der.js';
+import { asBuffer, encodedElement, fromSchema, octetStringBytes, oidElement, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import type { ScepSigner } from './keys.js';
@@ -48,7 +48,7 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   const signerCert = parseCertificate(signer.certificate);
   const messageDigest = createHash(digest).update(opts.content).digest();
   const unsorted = [
-    attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
+    attribute(OID.contentType, oidElement(OID.data)),
     ...(opts.signingTime
       ? [attribute(OID.signingTime, new asn1js.UTCTime({ valueDate: opts.signingTime }))]
       : []),
@@ -57,21 +57,23 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   ];
   // DER sorts a SET OF by the encodings of its elements (X.690 §11.6); verifiers that re-encode the attributes
   // (Go's pkcs7, used by micromdm) check the signature over the sorted form, so we sign exactly that.
+  // Each attribute is encoded once, here: the SET OF and the SignerInfo then carry these bytes as they are.
   const attrs = unsorted
-    .map((a) => ({ a, der: Buffer.from(a.toBER()) }))
-    .sort((x, y) => Buffer.compare(x.der, y.der))
-    .map((x) => x.a);
-  const signedAttrs = new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: attrs });
-  // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4): the same bytes, tagged SET.
-  const toSign = new Uint8Array(signedAttrs.toBER());
-  toSign[0] = 0x31;
+    .map((a) => Buffer.from(a.toBER()))
+    .sort(Buffer.compare)
+    .map((der) => encodedElement(der));
+  // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4); the SignerInfo carries the same
+  // bytes tagged [0] IMPLICIT.
+  const toSign = new Uint8Array(new asn1js.Set({ value: attrs }).toBER());
+  const tagged = toSign.slice();
+  tagged[0] = 0xa0;
+  const signedAttrs = encodedElement(tagged);
   const signature = await signer.sign(toSign, digest);
-  const digestAlg = () =>
-    new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: digestOid(digest) })] });
+  const digestAlg = () => new asn1js.Sequence({ value: [oidElement(digestOid(digest))] });
   const plainRsa = opts.rsaStyle === 'rsaEncryption';
   const sigAlg = new asn1js.Sequence({
     value: [
-      new asn1js.ObjectIdentifier({ value: signatureOid(signer.keyType, digest, plainRsa) }),
+      oidElement(signatureOid(signer.keyType, digest, plainRsa)),
       ...(signer.keyType === 'rsa' ? [new asn1js.Null()] : []),
     ],
   });
@@ -105,7 +107,7 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   });
   const ci = new asn1js.Sequence({
     value: [
-      new asn1js.ObjectIdentifier({ value: OID.signedData }),
+      oidElement(OID.signedData),
       new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] }),
     ],
   });
@@ -114,7 +116,7 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
 
 function attribute(type: string, value: asn1js.AsnType): asn1js.Sequence {
   return new asn1js.Sequence({
-    value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Set({ value: [value] })],
+    value: [oidElement(type), new asn1js.Set({ value: [value] })],
   });
 }
 
@@ -127,7 +129,7 @@ function attribute(type: string, value: asn1js.AsnType): asn1js.Sequence {
 function primitiveContent(content: Uint8Array): asn1js.Sequence {
   return new asn1js.Sequence({
     value: [
-      new asn1js.ObjectIdentifier({ value: OID.data }),
+      oidElement(OID.data),
       new asn1js.Constructed({
         idBlock: { tagClass: 3, tagNumber: 0 },
         value: [new asn1js.OctetString({ valueHex: content })],
