@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { encodedElement, fromSchema, parseDer, scanOnly } from './der.js';
+import { encodedElement, fromSchema, oidElement, parseDer, scanOnly } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import { OID } from './oids.js';
@@ -39,14 +39,14 @@ export function buildCertsOnly(
     value: [
       new asn1js.Integer({ value: 1 }),
       new asn1js.Set({ value: [] }),
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
+      new asn1js.Sequence({ value: [oidElement(OID.data)] }),
       ...(certs.length ? [tagged(0, certs)] : []),
       ...(revs.length ? [tagged(1, revs)] : []),
       new asn1js.Set({ value: [] }),
     ],
   });
   const ci = new asn1js.Sequence({
-    value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), tagged(0, [signedData])],
+    value: [oidElement(OID.signedData), tagged(0, [signedData])],
   });
   return new Uint8Array(ci.toBER());
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { buildCertsOnly, parseCertsOnly } from './degenerate.js';
-import { definiteLengths, encodedElement, hasDerLengths } from './der.js';
+import { definiteLengths, encodedElement, hasDerLengths, oidElement } from './der.js';
 import { selfSignedCertificate } from './self-signed.js';
 
 /** A Name: SEQUENCE OF SET OF SEQUENCE { OID, string }, with one value long enough for a long-form length. */
@@ -98,4 +98,22 @@ test('hasDerLengths: definite minimal lengths only, one whole element', () => {
   assert.equal(hasDerLengths(new Uint8Array(0)), false, 'empty');
   const padded = Buffer.concat([Buffer.from([0x30, 0x84, 0, 0, 0, 2]), Buffer.from([0x05, 0x00])]);
   assert.equal(hasDerLengths(padded), false, 'leading zero length octets');
+});
+
+test('oidElement: the bytes asn1js encodes for the identifier, every time', () => {
+  for (const oid of [
+    '1.2.840.113549.1.7.2',
+    '2.5.29.37',
+    '1.3.6.1.4.1.311.20.2.3',
+    '2.16.840.1.101.3.4.2.1',
+    '2.999.1234567',
+  ]) {
+    const expected = Buffer.from(new asn1js.ObjectIdentifier({ value: oid }).toBER());
+    for (let i = 0; i < 2; i++) {
+      const inSequence = Buffer.from(new asn1js.Sequence({ value: [oidElement(oid)] }).toBER());
+      assert.deepEqual(inSequence.subarray(2), expected);
+      assert.equal(asn1js.fromBER(inSequence.subarray(2)).result.valueBlock.toString(), oid);
+    }
+  }
+  assert.throws(() => oidElement('not an oid'), /cannot encode/);
 });

@@ -220,6 +220,23 @@ export function encodedElement(der: Uint8Array): asn1js.AsnType {
   return element as unknown as asn1js.AsnType;
 }
 
+const oidDers = new Map<string, Uint8Array>();
+const OID_CACHE_LIMIT = 512;
+
+/**
+ * An OBJECT IDENTIFIER element: asn1js encodes each identifier once (it builds one from its dotted form digit by
+ * digit, and encodes it again on every `toBER`), and the element writes those bytes.
+ */
+export function oidElement(oid: string): asn1js.AsnType {
+  let der = oidDers.get(oid);
+  if (der === undefined) {
+    der = new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER());
+    if (der.byteLength < 3) throw new Error(`cannot encode the object identifier ${oid}`);
+    if (oidDers.size < OID_CACHE_LIMIT) oidDers.set(oid, der);
+  }
+  return encodedElement(der);
+}
+
 /**
  * The same element with every indefinite length made definite (contents otherwise unchanged), so that a name or
  * identifier a client sent in BER (iOS) compares equal to the DER in a certificate.

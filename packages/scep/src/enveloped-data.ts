@@ -13,7 +13,7 @@ import {
   octets,
   oidOf,
 } from './asn-read.js';
-import { asBuffer, fromSchema, octetStringBytes, parseDer } from './der.js';
+import { asBuffer, fromSchema, octetStringBytes, oidElement, parseDer } from './der.js';
 import type { DerLimits } from './der.js';
 import { ScepError } from './errors.js';
 import { issuerAndSerialSchema, matchesIdentifier, parseCertificate } from './certificate.js';
@@ -56,8 +56,8 @@ export function buildEnvelopedData(
     const keyEncryptionAlgorithm = new asn1js.Sequence({
       value:
         transport === 'rsa-oaep'
-          ? [new asn1js.ObjectIdentifier({ value: OID.rsaesOaep }), oaepParams(oaepHash)]
-          : [new asn1js.ObjectIdentifier({ value: OID.rsaEncryption }), new asn1js.Null()],
+          ? [oidElement(OID.rsaesOaep), oaepParams(oaepHash)]
+          : [oidElement(OID.rsaEncryption), new asn1js.Null()],
     });
     // KeyTransRecipientInfo ::= SEQUENCE { version 0, rid IssuerAndSerialNumber, keyEncryptionAlgorithm,
     //   encryptedKey }
@@ -78,10 +78,10 @@ export function buildEnvelopedData(
       new asn1js.Set({ value: recipientInfos }),
       new asn1js.Sequence({
         value: [
-          new asn1js.ObjectIdentifier({ value: OID.data }),
+          oidElement(OID.data),
           new asn1js.Sequence({
             value: [
-              new asn1js.ObjectIdentifier({ value: CONTENT_CIPHERS[opts.cipher].oid }),
+              oidElement(CONTENT_CIPHERS[opts.cipher].oid),
               new asn1js.OctetString({ valueHex: enc.iv }),
             ],
           }),
@@ -92,7 +92,7 @@ export function buildEnvelopedData(
   });
   const ci = new asn1js.Sequence({
     value: [
-      new asn1js.ObjectIdentifier({ value: OID.envelopedData }),
+      oidElement(OID.envelopedData),
       new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [env] }),
     ],
   });

@@ -14,7 +14,7 @@ export type {
 } from './types.js';
 export { ScepError } from './errors.js';
 export type { ScepErrorCode } from './errors.js';
-export { DEFAULT_DER_LIMITS, encodedElement, hasDerLengths, parsedCsrTree } from './der.js';
+export { DEFAULT_DER_LIMITS, encodedElement, hasDerLengths, oidElement, parsedCsrTree } from './der.js';
 export type { DerLimits } from './der.js';
 export { keyObjectSigner, keyObjectDecrypter } from './keys.js';
 export type { ScepSigner, ScepDecrypter, SyncScepDecrypter } from './keys.js';

@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js';
-import { encodedElement, hasDerLengths } from '@scepkit/scep';
+import { encodedElement, hasDerLengths, oidElement } from '@scepkit/scep';
 import * as pkijs from 'pkijs';
 import { toArrayBuffer, wholeSeconds } from '../bytes.js';
 import { CaError } from '../errors.js';
@@ -36,7 +36,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   const sigAlg = () =>
     new asn1js.Sequence({
       value: [
-        new asn1js.ObjectIdentifier({ value: signer.algorithm.oid }),
+        oidElement(signer.algorithm.oid),
         ...(signer.algorithm.keyType === 'rsa' ? [new asn1js.Null()] : []),
       ],
     });
@@ -44,7 +44,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
     (ext) =>
       new asn1js.Sequence({
         value: [
-          new asn1js.ObjectIdentifier({ value: ext.oid }),
+          oidElement(ext.oid),
           ...(ext.critical ? [new asn1js.Boolean({ value: true })] : []),
           new asn1js.OctetString({ valueHex: toArrayBuffer(ext.value) }),
         ],
