@@ -72,23 +72,12 @@ export function plainNameToString(der: Uint8Array, tree?: asn1js.AsnType): strin
   return rdns.join(', ');
 }
 
+/** Bytes that RFC 4514 escapes: comma, plus, quote, backslash, angle brackets, semicolon, and # (when leading). */
+const SPECIALS = new Set([0x2c, 0x2b, 0x22, 0x5c, 0x3c, 0x3e, 0x3b, 0x23]);
+
 /** Printable ASCII without RFC 4514 specials, not starting or ending with a space. */
 function plainAscii(b: Uint8Array): boolean {
   if (b.length === 0 || b[0] === 0x20 || b[b.length - 1] === 0x20) return false;
-  for (const c of b) {
-    if (c < 0x20 || c > 0x7e) return false;
-    // , + " \ < > ; #
-    if (
-      c === 0x2c ||
-      c === 0x2b ||
-      c === 0x22 ||
-      c === 0x5c ||
-      c === 0x3c ||
-      c === 0x3e ||
-      c === 0x3b ||
-      c === 0x23
-    )
-      return false;
-  }
+  for (const c of b) if (c < 0x20 || c > 0x7e || SPECIALS.has(c)) return false;
   return true;
 }

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as pkijs from 'pkijs';
-import { toArrayBuffer } from '../bytes.js';
+import { toArrayBuffer, toHex } from '../bytes.js';
 import { PolicyError } from '../errors.js';
 import { OID } from '../oids.js';
 import {
@@ -175,7 +175,7 @@ const ekuSeen = new Map<string, readonly string[]>();
 const DECODED_LIMIT = 256;
 
 function decoded<T>(seen: Map<string, T>, ext: ExtensionSpec, decode: () => T): T {
-  const key = Buffer.from(ext.value.buffer, ext.value.byteOffset, ext.value.byteLength).toString('base64');
+  const key = toHex(ext.value);
   let value = seen.get(key);
   if (value === undefined) {
     value = decode();
