@@ -1,7 +1,6 @@
-import { DuplicateSerialError } from '../errors.js';
+import { DuplicateSerialError, TransactionStateError } from '../errors.js';
 import { certificateWhere } from '../query-builder.js';
 import { joinSans, toCertificate } from '../rows.js';
-import type { Row } from '../rows.js';
 import type {
   AuditEventInput,
   CertificateCounts,
@@ -12,32 +11,35 @@ import type {
   RevokedEntry,
   RevokeResult,
 } from '../types.js';
+import { ALLOWED_FROM } from '../transitions.js';
 import { assertRevocationReason, assertSans, assertSerial, sha1Hex, toBuffer, toJson } from '../validate.js';
 import { insertAudit } from './pg-audit.js';
 import { PG_DIALECT } from './pg-context.js';
 import type { PgContext } from './pg-context.js';
 import { isUniqueViolation, one } from './pg-db.js';
-import { transition } from './pg-transactions.js';
 
 const DAY_MS = 86_400_000;
 const HOLD = 6;
+/** SQLSTATE raised by `issue_certificate` when the transaction is missing or not pending/approved. */
+const ISSUE_STATE_ERROR = 'SK409';
 
+/**
+ * One round trip: `issue_certificate` (migration 3) inserts the certificate, moves the transaction to `issued`
+ * and appends the audit event in the implicit transaction of one statement; any failure rolls back all three.
+ */
 export async function issue(ctx: PgContext, input: IssueInput): Promise<CertificateRecord> {
   const c = input.certificate;
   assertSerial(c.serial);
   assertSans(c.sans);
   const now = ctx.now();
-  const details = toJson(input.audit.details ?? {});
+  const audit = input.audit;
   const key = input.transaction;
-  return ctx.db.tx(async (client) => {
-    // Order: certificate, transaction, audit. Any failure rolls back all three.
-    let row: Row;
+  const row = await ctx.db.run(async (client) => {
     try {
-      row = await one(
+      return await one(
         client,
-        `INSERT INTO ${ctx.s}.certificates (serial, der, subject, sans, not_before, not_after, thumbprint,
-           status, profile, transaction_id, device_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'valid', $8, $9, $10, $11) RETURNING *`,
+        `SELECT * FROM ${ctx.s}.issue_certificate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+           $15, $16, $17, $18, $19, $20, $21)`,
         [
           c.serial,
           toBuffer(c.der),
@@ -50,17 +52,31 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
           key?.transactionId ?? c.transactionId ?? null,
           c.deviceId ?? null,
           now,
+          key?.transactionId ?? null,
+          key?.profile ?? null,
+          ALLOWED_FROM.issued,
+          audit.time ?? now,
+          audit.actor,
+          audit.action,
+          audit.transactionId ?? null,
+          audit.serial ?? c.serial,
+          audit.subject ?? null,
+          toJson(audit.details ?? {}),
         ],
       );
     } catch (err) {
       if (isUniqueViolation(err, 'certificates_serial_key')) throw new DuplicateSerialError(c.serial, err);
+      const e = err as { code?: unknown; detail?: unknown };
+      if (e.code === ISSUE_STATE_ERROR) {
+        const state = typeof e.detail === 'string' && e.detail !== '' ? e.detail : null;
+        throw state === null
+          ? new TransactionStateError('transaction-not-found', `no transaction ${key?.transactionId ?? ''}`, null)
+          : new TransactionStateError('invalid-transition', `transaction is ${state}, cannot become issued`, state);
+      }
       throw err;
     }
-    if (key)
-      await transition(ctx, client, key, 'issued', { serial: c.serial, failInfo: null, reason: null }, now);
-    await insertAudit(ctx, client, { ...input.audit, serial: input.audit.serial ?? c.serial }, details);
-    return toCertificate(row);
   });
+  return toCertificate(row);
 }
 
 export async function getCertificate(ctx: PgContext, serial: string): Promise<CertificateRecord | null> {

@@ -19,28 +19,51 @@ import { PG_DIALECT } from './pg-context.js';
 import type { PgContext } from './pg-context.js';
 import type { Queryable } from './pg-db.js';
 
+/**
+ * One statement when the transaction is new: the insert (and its audit event) commit without waiting for the WAL
+ * flush, as in SQLite: a begun transaction lost in a crash was never answered, and the issuing commit that follows
+ * flushes the WAL up to itself, this record included. `set_config(..., true)` is SET LOCAL for the statement's
+ * implicit transaction. A concurrent inserter of the same key waits for the first one's commit, then inserts
+ * nothing; the existing row is then read.
+ */
 export async function beginTransaction(
   ctx: PgContext,
   input: BeginTransactionInput,
   audit?: AuditEventInput,
 ): Promise<BeginTransactionResult> {
   const now = ctx.now();
-  const details = audit ? toJson(audit.details ?? {}) : '';
-  return ctx.db.tx(async (c) => {
-    // Not flushed by itself (as in SQLite: a begun transaction lost in a crash was never answered); the issuing
-    // commit that follows flushes the WAL up to itself, this record included.
-    await c.query('SET LOCAL synchronous_commit TO OFF');
-    // A concurrent inserter of the same key waits for the first one's commit, then does nothing.
+  const params: unknown[] = [
+    input.transactionId,
+    input.profile,
+    input.requestHash,
+    input.csr ? toBuffer(input.csr) : null,
+    now,
+  ];
+  let auditInsert = '';
+  if (audit) {
+    auditInsert = `, audited AS (INSERT INTO ${ctx.s}.audit_log (time, actor, action, transaction_id, serial, subject,
+        details) SELECT $6::timestamptz, $7, $8, transaction_id, $9, $10, $11::jsonb FROM created)`;
+    params.push(
+      audit.time ?? now,
+      audit.actor,
+      audit.action,
+      audit.serial ?? null,
+      audit.subject ?? null,
+      toJson(audit.details ?? {}),
+    );
+  }
+  return ctx.db.run(async (c) => {
     const created = await c.query(
-      `INSERT INTO ${ctx.s}.transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
-       VALUES ($1, $2, $3, 'pending', $4, $5, $5) ON CONFLICT DO NOTHING RETURNING *`,
-      [input.transactionId, input.profile, input.requestHash, input.csr ? toBuffer(input.csr) : null, now],
+      `WITH created AS (
+         INSERT INTO ${ctx.s}.transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
+         SELECT $1, $2, $3, 'pending', $4::bytea, $5::timestamptz, $5::timestamptz
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+         ON CONFLICT DO NOTHING RETURNING *)${auditInsert}
+       SELECT * FROM created`,
+      params,
     );
     const row = created.rows[0] as Row | undefined;
-    if (row) {
-      if (audit) await insertAudit(ctx, c, { ...audit, transactionId: input.transactionId }, details);
-      return { transaction: toTransaction(row), created: true };
-    }
+    if (row) return { transaction: toTransaction(row), created: true };
     const existing = await selectTransaction(ctx, c, input);
     if (!existing) throw new StoreError('database', 'transaction vanished during beginTransaction');
     return { transaction: toTransaction(existing), created: false };

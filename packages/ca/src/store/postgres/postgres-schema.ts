@@ -121,4 +121,45 @@ CREATE TABLE {{schema}}.intune_revocations (
     name: 'certificates-by-transaction',
     sql: 'CREATE INDEX certificates_transaction ON {{schema}}.certificates (transaction_id);',
   },
+  {
+    // Issuance in one round trip: certificate, transaction and audit event in the implicit transaction of one
+    // statement, instead of BEGIN, three statements and COMMIT. A transaction not in an allowed state raises
+    // SQLSTATE SK409 with its current state (empty when missing) as DETAIL, which rolls back the certificate.
+    version: 3,
+    name: 'issue-function',
+    sql: `
+CREATE FUNCTION {{schema}}.issue_certificate(
+  p_serial text, p_der bytea, p_subject text, p_sans text, p_not_before timestamptz, p_not_after timestamptz,
+  p_thumbprint text, p_profile text, p_transaction_id text, p_device_id text, p_now timestamptz,
+  p_key_transaction_id text, p_key_profile text, p_allowed_from text[],
+  p_audit_time timestamptz, p_audit_actor text, p_audit_action text, p_audit_transaction_id text,
+  p_audit_serial text, p_audit_subject text, p_audit_details jsonb)
+RETURNS SETOF {{schema}}.certificates LANGUAGE plpgsql AS $$
+DECLARE
+  cert {{schema}}.certificates;
+  current_state text;
+BEGIN
+  INSERT INTO {{schema}}.certificates (serial, der, subject, sans, not_before, not_after, thumbprint, status,
+      profile, transaction_id, device_id, created_at)
+    VALUES (p_serial, p_der, p_subject, p_sans, p_not_before, p_not_after, p_thumbprint, 'valid', p_profile,
+      p_transaction_id, p_device_id, p_now)
+    RETURNING * INTO cert;
+  IF p_key_profile IS NOT NULL THEN
+    UPDATE {{schema}}.transactions SET state = 'issued', serial = p_serial, fail_info = NULL, reason = NULL,
+        updated_at = p_now, csr = NULL
+      WHERE transaction_id = p_key_transaction_id AND profile = p_key_profile AND state = ANY(p_allowed_from);
+    IF NOT FOUND THEN
+      SELECT state INTO current_state FROM {{schema}}.transactions
+        WHERE transaction_id = p_key_transaction_id AND profile = p_key_profile;
+      RAISE EXCEPTION 'transaction cannot become issued'
+        USING ERRCODE = 'SK409', DETAIL = coalesce(current_state, '');
+    END IF;
+  END IF;
+  INSERT INTO {{schema}}.audit_log (time, actor, action, transaction_id, serial, subject, details)
+    VALUES (p_audit_time, p_audit_actor, p_audit_action, p_audit_transaction_id, p_audit_serial, p_audit_subject,
+      p_audit_details);
+  RETURN NEXT cert;
+END $$;
+`,
+  },
 ];

@@ -97,7 +97,7 @@ if (url) {
       await pool.end();
     });
     const store = new PostgresStore({ pool, schema });
-    assert.equal(await store.migrate(), 2);
+    assert.equal(await store.migrate(), 3);
     await store.close();
     await assert.rejects(store.nextCrlNumber(), /closed/);
     const r = await pool.query<{ n: number }>('SELECT 1 AS n');
