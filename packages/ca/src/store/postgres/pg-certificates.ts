@@ -70,8 +70,16 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
       if (e.code === ISSUE_STATE_ERROR) {
         const state = typeof e.detail === 'string' && e.detail !== '' ? e.detail : null;
         throw state === null
-          ? new TransactionStateError('transaction-not-found', `no transaction ${key?.transactionId ?? ''}`, null)
-          : new TransactionStateError('invalid-transition', `transaction is ${state}, cannot become issued`, state);
+          ? new TransactionStateError(
+              'transaction-not-found',
+              `no transaction ${key?.transactionId ?? ''}`,
+              null,
+            )
+          : new TransactionStateError(
+              'invalid-transition',
+              `transaction is ${state}, cannot become issued`,
+              state,
+            );
       }
       throw err;
     }
