@@ -171,6 +171,8 @@ export const ConfigSchema = z
               .string()
               .regex(/^[a-z_][a-z0-9_]*$/)
               .default('scepkit'),
+            // false behind PgBouncer < 1.21 in transaction pooling (no prepared statements across connections)
+            preparedStatements: z.boolean().default(true),
           })
           .strict(),
       ])

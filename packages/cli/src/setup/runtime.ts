@@ -65,7 +65,11 @@ export function endpointName(path: string): string {
 
 export function openStore(config: Config): CertificateStore {
   if (config.store.type === 'postgres') {
-    return new PostgresStore({ connectionString: config.store.url, schema: config.store.schema });
+    return new PostgresStore({
+      connectionString: config.store.url,
+      schema: config.store.schema,
+      preparedStatements: config.store.preparedStatements,
+    });
   }
   // FULL: the WAL is fsynced at every commit, so a certificate handed to a client survives even a power loss.
   return new SqliteStore({

@@ -14,7 +14,7 @@ import type {
 import { ALLOWED_FROM } from '../transitions.js';
 import { assertRevocationReason, assertSans, assertSerial, sha1Hex, toBuffer, toJson } from '../validate.js';
 import { insertAudit } from './pg-audit.js';
-import { PG_DIALECT } from './pg-context.js';
+import { PG_DIALECT, statement } from './pg-context.js';
 import type { PgContext } from './pg-context.js';
 import { isUniqueViolation, one } from './pg-db.js';
 
@@ -38,31 +38,35 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
     try {
       return await one(
         client,
-        `SELECT * FROM ${ctx.s}.issue_certificate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+        statement(
+          ctx,
+          'issue',
+          `SELECT * FROM ${ctx.s}.issue_certificate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
            $15, $16, $17, $18, $19, $20, $21)`,
-        [
-          c.serial,
-          toBuffer(c.der),
-          c.subject,
-          joinSans(c.sans),
-          c.notBefore,
-          c.notAfter,
-          sha1Hex(c.der),
-          c.profile,
-          key?.transactionId ?? c.transactionId ?? null,
-          c.deviceId ?? null,
-          now,
-          key?.transactionId ?? null,
-          key?.profile ?? null,
-          ALLOWED_FROM.issued,
-          audit.time ?? now,
-          audit.actor,
-          audit.action,
-          audit.transactionId ?? null,
-          audit.serial ?? c.serial,
-          audit.subject ?? null,
-          toJson(audit.details ?? {}),
-        ],
+          [
+            c.serial,
+            toBuffer(c.der),
+            c.subject,
+            joinSans(c.sans),
+            c.notBefore,
+            c.notAfter,
+            sha1Hex(c.der),
+            c.profile,
+            key?.transactionId ?? c.transactionId ?? null,
+            c.deviceId ?? null,
+            now,
+            key?.transactionId ?? null,
+            key?.profile ?? null,
+            ALLOWED_FROM.issued,
+            audit.time ?? now,
+            audit.actor,
+            audit.action,
+            audit.transactionId ?? null,
+            audit.serial ?? c.serial,
+            audit.subject ?? null,
+            toJson(audit.details ?? {}),
+          ],
+        ),
       );
     } catch (err) {
       if (isUniqueViolation(err, 'certificates_serial_key')) throw new DuplicateSerialError(c.serial, err);

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { StoreError, isPostgresUnavailable } from '../errors.js';
 import type { Row } from '../rows.js';
 
@@ -75,9 +75,10 @@ export class PgDb {
   }
 }
 
-/** The single row a statement must return. */
-export async function one(c: Queryable, sql: string, params: unknown[]): Promise<Row> {
-  const r = await c.query<QueryResultRow>(sql, params);
+/** The single row a statement (SQL and parameters, or a `statement` config) must return. */
+export async function one(c: Queryable, sql: string | QueryConfig, params?: unknown[]): Promise<Row> {
+  const r =
+    typeof sql === 'string' ? await c.query<QueryResultRow>(sql, params) : await c.query<QueryResultRow>(sql);
   const row = r.rows[0];
   if (!row) throw new StoreError('database', 'statement returned no row');
   return row;

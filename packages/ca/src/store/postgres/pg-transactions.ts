@@ -15,7 +15,7 @@ import type {
 } from '../types.js';
 import { toBuffer, toJson } from '../validate.js';
 import { insertAudit } from './pg-audit.js';
-import { PG_DIALECT } from './pg-context.js';
+import { PG_DIALECT, statement } from './pg-context.js';
 import type { PgContext } from './pg-context.js';
 import type { Queryable } from './pg-db.js';
 
@@ -54,13 +54,17 @@ export async function beginTransaction(
   }
   return ctx.db.run(async (c) => {
     const created = await c.query(
-      `WITH created AS (
+      statement(
+        ctx,
+        audit ? 'begin-audited' : 'begin',
+        `WITH created AS (
          INSERT INTO ${ctx.s}.transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
          SELECT $1, $2, $3, 'pending', $4::bytea, $5::timestamptz, $5::timestamptz
          FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
          ON CONFLICT DO NOTHING RETURNING *)${auditInsert}
        SELECT * FROM created`,
-      params,
+        params,
+      ),
     );
     const row = created.rows[0] as Row | undefined;
     if (row) return { transaction: toTransaction(row), created: true };
@@ -113,8 +117,12 @@ export async function updateTransaction(
 export async function markTransactionNotified(ctx: PgContext, key: TransactionKey): Promise<boolean> {
   const r = await ctx.db.run((c) =>
     c.query(
-      `UPDATE ${ctx.s}.transactions SET notified = true, updated_at = $1 WHERE transaction_id = $2 AND profile = $3`,
-      [ctx.now(), key.transactionId, key.profile],
+      statement(
+        ctx,
+        'notified',
+        `UPDATE ${ctx.s}.transactions SET notified = true, updated_at = $1 WHERE transaction_id = $2 AND profile = $3`,
+        [ctx.now(), key.transactionId, key.profile],
+      ),
     ),
   );
   return r.rowCount === 1;

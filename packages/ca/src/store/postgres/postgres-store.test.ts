@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import { FakeClock, makeCert } from '../conformance/harness.js';
 import { runStoreConformance } from '../conformance/index.js';
 import { StoreError } from '../errors.js';
 import type { CertificateStore } from '../types.js';
@@ -103,6 +104,54 @@ if (url) {
     const r = await pool.query<{ n: number }>('SELECT 1 AS n');
     assert.equal(r.rows[0]?.n, 1, 'the caller still owns a working pool');
   });
+
+  for (const prepared of [true, false]) {
+    test(`postgres/enrollment-statements-${prepared ? 'prepared' : 'unprepared'}`, async (t) => {
+      const schema = `${run}_prep_${prepared}`;
+      // One connection, so that pg_prepared_statements shows what the store's statements left on it.
+      const pool = new pg.Pool({ connectionString: url, max: 1 });
+      const store = new PostgresStore({ pool, schema, preparedStatements: prepared });
+      t.after(async () => {
+        await store.close();
+        await pool.end();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      });
+      await store.migrate();
+      const clock = new FakeClock();
+      for (const id of ['t1', 't2']) {
+        const key = { transactionId: id, profile: 'p' };
+        const begun = await store.beginTransaction({
+          ...key,
+          requestHash: 'aa',
+          csr: new Uint8Array([1, 2]),
+        });
+        assert.equal(begun.created, true);
+        const again = await store.beginTransaction({ ...key, requestHash: 'aa' });
+        assert.deepEqual(
+          { created: again.created, state: again.transaction.state },
+          { created: false, state: 'pending' },
+        );
+        const cert = makeCert(clock, { transactionId: id });
+        const issued = await store.issue({
+          certificate: cert,
+          transaction: key,
+          audit: { actor: 'scep', action: 'issue' },
+        });
+        assert.equal(issued.serial, cert.serial);
+        assert.equal(await store.markTransactionNotified(key), true);
+        const tx = await store.getTransaction(key);
+        assert.deepEqual([tx?.state, tx?.serial, tx?.csr, tx?.notified], ['issued', cert.serial, null, true]);
+      }
+      assert.equal((await store.queryAudit({ action: 'issue' })).length, 2);
+      const names = await pool.query<{ name: string }>(
+        'SELECT name FROM pg_prepared_statements ORDER BY name',
+      );
+      assert.deepEqual(
+        names.rows.map((r) => r.name),
+        prepared ? ['begin', 'issue', 'notified'].map((k) => `scepkit/"${schema}"/${k}`) : [],
+      );
+    });
+  }
 
   test('fail/postgres-schema-from-a-newer-release', async (t) => {
     const schema = `${run}_newer`;

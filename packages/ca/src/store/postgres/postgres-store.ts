@@ -51,6 +51,12 @@ export interface PostgresStoreOptions extends StoreCommonOptions {
   poolMax?: number;
   /** Schema holding the tables (created by `migrate`); default `scepkit`. Lowercase identifier. */
   schema?: string;
+  /**
+   * Run the enrollment statements as named prepared statements, parsed once per connection; default true.
+   * Set false behind a pooler that does not carry prepared statements across its server connections
+   * (PgBouncer before 1.21 in transaction or statement pooling mode).
+   */
+  preparedStatements?: boolean;
 }
 
 /** Default schema name. */
@@ -90,7 +96,12 @@ export class PostgresStore implements CertificateStore {
     } else {
       throw new StoreError('invalid-input', 'PostgresStore needs a pool or a connectionString');
     }
-    this.ctx = { db, s: `"${this.schema}"`, now: options.clock ?? (() => new Date()) };
+    this.ctx = {
+      db,
+      s: `"${this.schema}"`,
+      now: options.clock ?? (() => new Date()),
+      prepared: options.preparedStatements ?? true,
+    };
   }
 
   async migrate(): Promise<number> {
