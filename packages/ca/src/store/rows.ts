@@ -3,10 +3,12 @@
 import { StoreError } from './errors.js';
 import type {
   AuditEvent,
+  BeginTransactionInput,
   CertificateRecord,
   CertificateStatus,
   CrlRecord,
   IntuneRevocationRecord,
+  NewCertificate,
   OutboxItem,
   RevocationReason,
   StoredFailInfo,
@@ -76,6 +78,56 @@ function json(row: Row, column: string): Record<string, unknown> {
 
 export function joinSans(sans: readonly string[]): string {
   return sans.join('\n');
+}
+
+/** A plain Uint8Array view of the same bytes (as `bytes` returns), without copying. */
+function view(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * The record of a certificate just inserted with these values: what reading its row back would return, without
+ * the round trip of `RETURNING *` (and its bytea decoding).
+ */
+export function insertedCertificate(
+  c: NewCertificate,
+  transactionId: string | null,
+  thumbprint: string,
+  createdAt: Date,
+): CertificateRecord {
+  return {
+    serial: c.serial,
+    der: view(c.der),
+    subject: c.subject,
+    sans: [...c.sans],
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    thumbprint,
+    status: 'valid',
+    revokedAt: null,
+    revocationReason: null,
+    profile: c.profile,
+    transactionId,
+    deviceId: c.deviceId ?? null,
+    createdAt,
+  };
+}
+
+/** The record of a transaction just inserted by `beginTransaction` (state `pending`). */
+export function insertedTransaction(input: BeginTransactionInput, now: Date): TransactionRecord {
+  return {
+    transactionId: input.transactionId,
+    profile: input.profile,
+    requestHash: input.requestHash,
+    state: 'pending',
+    serial: null,
+    failInfo: null,
+    reason: null,
+    csr: input.csr ? view(input.csr) : null,
+    notified: false,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export function toCertificate(row: Row): CertificateRecord {

@@ -1,6 +1,6 @@
 import { DuplicateSerialError, TransactionStateError } from '../errors.js';
 import { certificateWhere } from '../query-builder.js';
-import { joinSans, toCertificate } from '../rows.js';
+import { insertedCertificate, joinSans, toCertificate } from '../rows.js';
 import type {
   AuditEventInput,
   CertificateCounts,
@@ -34,14 +34,16 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
   const now = ctx.now();
   const audit = input.audit;
   const key = input.transaction;
-  const row = await ctx.db.run(async (client) => {
+  const transactionId = key?.transactionId ?? c.transactionId ?? null;
+  const thumbprint = sha1Hex(c.der);
+  await ctx.db.run(async (client) => {
     try {
       return await one(
         client,
         statement(
           ctx,
           'issue',
-          `SELECT * FROM ${ctx.s}.issue_certificate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+          `SELECT serial FROM ${ctx.s}.issue_certificate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
            $15, $16, $17, $18, $19, $20, $21)`,
           [
             c.serial,
@@ -50,9 +52,9 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
             joinSans(c.sans),
             c.notBefore,
             c.notAfter,
-            sha1Hex(c.der),
+            thumbprint,
             c.profile,
-            key?.transactionId ?? c.transactionId ?? null,
+            transactionId,
             c.deviceId ?? null,
             now,
             key?.transactionId ?? null,
@@ -88,7 +90,7 @@ export async function issue(ctx: PgContext, input: IssueInput): Promise<Certific
       throw err;
     }
   });
-  return toCertificate(row);
+  return insertedCertificate(c, transactionId, thumbprint, now);
 }
 
 export async function getCertificate(ctx: PgContext, serial: string): Promise<CertificateRecord | null> {

@@ -1,6 +1,6 @@
 import { StoreError, TransactionStateError } from '../errors.js';
 import { transactionWhere } from '../query-builder.js';
-import { toTransaction } from '../rows.js';
+import { insertedTransaction, toTransaction } from '../rows.js';
 import type { Row } from '../rows.js';
 import { ALLOWED_FROM } from '../transitions.js';
 import type {
@@ -61,13 +61,12 @@ export async function beginTransaction(
          INSERT INTO ${ctx.s}.transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
          SELECT $1, $2, $3, 'pending', $4::bytea, $5::timestamptz, $5::timestamptz
          FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
-         ON CONFLICT DO NOTHING RETURNING *)${auditInsert}
-       SELECT * FROM created`,
+         ON CONFLICT DO NOTHING RETURNING transaction_id)${auditInsert}
+       SELECT transaction_id FROM created`,
         params,
       ),
     );
-    const row = created.rows[0] as Row | undefined;
-    if (row) return { transaction: toTransaction(row), created: true };
+    if (created.rows.length === 1) return { transaction: insertedTransaction(input, now), created: true };
     const existing = await selectTransaction(ctx, c, input);
     if (!existing) throw new StoreError('database', 'transaction vanished during beginTransaction');
     return { transaction: toTransaction(existing), created: false };

@@ -1,6 +1,6 @@
 import { DuplicateSerialError } from '../errors.js';
 import { certificateWhere } from '../query-builder.js';
-import { joinSans, toCertificate } from '../rows.js';
+import { insertedCertificate, joinSans, toCertificate } from '../rows.js';
 import type { Row } from '../rows.js';
 import type {
   AuditEventInput,
@@ -28,36 +28,37 @@ export function issue(ctx: SqliteContext, input: IssueInput): CertificateRecord 
   const now = ctx.now().getTime();
   const details = toJson(input.audit.details ?? {});
   const key = input.transaction;
+  const transactionId = key?.transactionId ?? c.transactionId ?? null;
+  const thumbprint = sha1Hex(c.der);
   return ctx.db.write(() => {
     // Order: certificate, transaction, audit. Any failure rolls back all three.
-    let row: Row;
     try {
-      row = ctx.db
+      ctx.db
         .stmt(
           `INSERT INTO certificates (serial, der, subject, sans, not_before, not_after, thumbprint, status,
              profile, transaction_id, device_id, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?) RETURNING *`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?)`,
         )
-        .get(
+        .run(
           c.serial,
           toBuffer(c.der),
           c.subject,
           joinSans(c.sans),
           c.notBefore.getTime(),
           c.notAfter.getTime(),
-          sha1Hex(c.der),
+          thumbprint,
           c.profile,
-          key?.transactionId ?? c.transactionId ?? null,
+          transactionId,
           c.deviceId ?? null,
           now,
-        ) as Row;
+        );
     } catch (err) {
       if (isUniqueViolation(err, 'certificates.serial')) throw new DuplicateSerialError(c.serial, err);
       throw err;
     }
     if (key) transition(ctx, key, 'issued', { serial: c.serial, failInfo: null, reason: null }, now);
     insertAudit(ctx, { ...input.audit, serial: input.audit.serial ?? c.serial }, details);
-    return toCertificate(row);
+    return insertedCertificate(c, transactionId, thumbprint, new Date(now));
   });
 }
 

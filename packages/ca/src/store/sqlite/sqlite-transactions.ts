@@ -1,6 +1,6 @@
 import { TransactionStateError } from '../errors.js';
 import { transactionWhere } from '../query-builder.js';
-import { toTransaction } from '../rows.js';
+import { insertedTransaction, toTransaction } from '../rows.js';
 import type { Row } from '../rows.js';
 import { ALLOWED_FROM } from '../transitions.js';
 import type {
@@ -28,22 +28,23 @@ export function beginTransaction(
   // Not fsynced by itself: a begun transaction lost in a power cut was never answered (the client retries), and
   // the issuing commit that follows it is durable and carries it along.
   return ctx.db.writeRelaxed(() => {
-    const created = ctx.db
-      .stmt(
-        `INSERT INTO transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
-         VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *`,
-      )
-      .get(
-        input.transactionId,
-        input.profile,
-        input.requestHash,
-        input.csr ? toBuffer(input.csr) : null,
-        now,
-        now,
-      ) as Row | undefined;
+    const created =
+      ctx.db
+        .stmt(
+          `INSERT INTO transactions (transaction_id, profile, request_hash, state, csr, created_at, updated_at)
+           VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
+        .run(
+          input.transactionId,
+          input.profile,
+          input.requestHash,
+          input.csr ? toBuffer(input.csr) : null,
+          now,
+          now,
+        ).changes === 1;
     if (created) {
       if (audit) insertAudit(ctx, { ...audit, transactionId: input.transactionId }, details);
-      return { transaction: toTransaction(created), created: true };
+      return { transaction: insertedTransaction(input, new Date(now)), created: true };
     }
     return { transaction: toTransaction(selectTransaction(ctx, input) as Row), created: false };
   });
