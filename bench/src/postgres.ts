@@ -42,32 +42,46 @@ export function withApplicationName(url: string, name: string): string {
 
 /**
  * CPU of the PostgreSQL backends serving connections named `applicationName` (local server: their PIDs are
- * read in /proc). Backends that appear during the measurement count from zero; those that end are lost.
+ * read in /proc). Sampled every 500 ms while the point runs, not only at its ends: the server's pool closes a
+ * connection after 10 s idle, which can happen before the load generator has checked every reply. Backends that
+ * appear during the measurement count from zero; one that ends counts up to its last sample.
  */
 export async function startBackendMeter(
   url: string,
   applicationName: string,
 ): Promise<() => Promise<number>> {
-  const backends = async () => {
-    const r = await withPool(url, (pool) =>
-      pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
-        applicationName,
-      ]),
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let started = false;
+  const sample = async () => {
+    const r = await pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
     );
-    const cpu = new Map<number, number>();
     for (const { pid } of r.rows) {
       try {
-        cpu.set(pid, cpuSeconds(pid));
+        const seconds = cpuSeconds(pid);
+        if (!first.has(pid)) first.set(pid, started ? 0 : seconds);
+        last.set(pid, seconds);
       } catch {
         // not readable here (remote server, or the backend just ended)
       }
     }
-    return cpu;
   };
-  const before = await backends();
+  await sample();
+  started = true;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(sample).catch(() => undefined);
+  }, 500);
   return async () => {
+    clearInterval(timer);
+    await sampling;
+    await sample();
+    await pool.end();
     let total = 0;
-    for (const [pid, seconds] of await backends()) total += seconds - (before.get(pid) ?? 0);
+    for (const [pid, seconds] of last) total += seconds - (first.get(pid) ?? 0);
     return total;
   };
 }
