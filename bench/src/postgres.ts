@@ -20,6 +20,14 @@ export async function dropPostgresSchema(url: string, schema: string): Promise<v
   await withPool(url, (pool) => pool.query(`DROP SCHEMA IF EXISTS ${benchSchema(schema)} CASCADE`));
 }
 
+/** VACUUM ANALYZE of the tables an enrollment writes, in the bench schema. */
+export async function vacuumAnalyze(url: string, schema: string): Promise<void> {
+  const s = benchSchema(schema);
+  await withPool(url, (pool) =>
+    pool.query(`VACUUM (ANALYZE) ${s}.certificates, ${s}.transactions, ${s}.audit_log`),
+  );
+}
+
 /** Rows of the bench schema's certificates table, and distinct serial numbers among them. */
 export async function countPostgresCertificates(
   url: string,
