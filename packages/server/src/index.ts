@@ -33,8 +33,24 @@ export {
   DEFAULT_ADMIN,
   DEFAULT_SCRYPT,
   hashPassword,
+  localAdminSessions,
   parsePasswordHash,
   registerAdminConsole,
   verifyPassword,
 } from './admin/index.js';
-export type { AdminAuthority, AdminConsoleOptions, AdminKeyCertificate, AdminStore } from './admin/index.js';
+export type {
+  AdminAuthority,
+  AdminConsoleOptions,
+  AdminKeyCertificate,
+  AdminSession,
+  AdminSessionBackend,
+  AdminStore,
+  LocalAdminSessionOptions,
+} from './admin/index.js';
+export {
+  servePrimaryState,
+  workerAdminSessions,
+  workerClusterMetrics,
+  offerMetricsToPrimary,
+} from './cluster.js';
+export type { PrimaryState } from './cluster.js';

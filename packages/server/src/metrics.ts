@@ -63,6 +63,8 @@ export function registerCertificateGauge(
     help: 'Certificates in the store by status (expiring_30d: valid and expiring within 30 days)',
     labelNames: ['status'] as const,
     registers: [metrics.registry],
+    // Every worker of a cluster reads the same store: the cluster's figure is any one worker's, not their sum.
+    aggregator: 'first',
     async collect() {
       const c = await counts();
       this.set({ status: 'issued' }, c.issued);

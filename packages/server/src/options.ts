@@ -108,6 +108,11 @@ export interface ScepServerOptions {
   logger?: Logger;
   /** Existing metrics (shared with the admin console) or options to create them. */
   metrics?: ScepMetrics | MetricsOptions;
+  /**
+   * What `/metrics` answers instead of this process's registry: the workers of a cluster answer the metrics of
+   * all workers, gathered by their primary (`workerClusterMetrics`).
+   */
+  metricsText?: () => Promise<string>;
   /** Per-client token bucket (HTTP 429); `false` disables it. Default `DEFAULT_RATE_LIMIT`. */
   rateLimit?: RateLimitOptions | false;
   /** Fastify's `trustProxy`, so the client address (rate limit, logs) is right behind a proxy. Default false. */

@@ -200,7 +200,18 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     const metricsPath = paths.metrics;
     app.get(metricsPath, async (request, reply) => {
       contextOf(request).op = 'metrics';
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      let text: string;
+      if (options.metricsText) {
+        try {
+          text = await options.metricsText();
+        } catch (err) {
+          contextOf(request).err = err;
+          return refuse(request, reply, 503, 'metrics unavailable, retry later');
+        }
+      } else {
+        text = await metrics.registry.metrics();
+      }
+      return reply.type(metrics.registry.contentType).send(text);
     });
   }
   if (options.admin) registerAdminConsole(app, options.admin, () => doctor);

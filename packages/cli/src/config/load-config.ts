@@ -13,6 +13,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCEPKIT_DATA_DIR', path: ['dataDir'], type: 'string' },
   { env: 'SCEPKIT_HOST', path: ['server', 'host'], type: 'string' },
   { env: 'SCEPKIT_PORT', path: ['server', 'port'], type: 'number' },
+  { env: 'SCEPKIT_WORKERS', path: ['server', 'workers'], type: 'number' },
   { env: 'SCEPKIT_PUBLIC_URL', path: ['server', 'publicUrl'], type: 'string' },
   { env: 'SCEPKIT_TLS', path: ['server', 'tls', 'enabled'], type: 'boolean' },
   { env: 'SCEPKIT_TLS_CERT_FILE', path: ['server', 'tls', 'certFile'], type: 'string' },

@@ -121,6 +121,11 @@ export const ConfigSchema = z
           .default({ enabled: false }),
         trustProxy: z.boolean().default(false),
         rateLimitPerMinute: z.number().int().positive().default(600),
+        /**
+         * Processes serving the port (node:cluster): one per core to use them all. Each enforces
+         * rateLimitPerMinute / workers per client, so together they allow rateLimitPerMinute.
+         */
+        workers: z.number().int().min(1).max(64).default(1),
       })
       .strict()
       .default({
@@ -129,6 +134,7 @@ export const ConfigSchema = z
         tls: { enabled: false },
         trustProxy: false,
         rateLimitPerMinute: 600,
+        workers: 1,
       }),
     ca: z
       .object({

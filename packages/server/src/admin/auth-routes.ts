@@ -10,7 +10,6 @@ import {
   sendError,
   sessionCookie,
 } from './http.js';
-import { LoginLimiter } from './login-limiter.js';
 import { DEFAULT_ADMIN } from './options.js';
 import { parsePasswordHash, verifyPassword } from './password.js';
 
@@ -21,10 +20,6 @@ const MAX_CONCURRENT_VERIFICATIONS = 4;
 /** `POST /api/login`, `POST /api/logout`, `GET /api/session`. */
 export function registerAuthRoutes(api: FastifyInstance, x: AdminContext): void {
   const hash = parsePasswordHash(x.options.passwordHash);
-  const limiter = new LoginLimiter({
-    burst: x.options.loginBurst ?? DEFAULT_ADMIN.loginBurst,
-    refillSeconds: x.options.loginRefillSeconds ?? DEFAULT_ADMIN.loginRefillSeconds,
-  });
   const ttlMs = (x.options.sessionTtlMinutes ?? DEFAULT_ADMIN.sessionTtlMinutes) * 60_000;
   let verifying = 0;
   const audit = (action: string, remoteAddress: string) =>
@@ -41,7 +36,7 @@ export function registerAuthRoutes(api: FastifyInstance, x: AdminContext): void 
         'sign in over HTTPS (or from a loopback address): the session cookie is Secure',
       );
     }
-    const wait = limiter.wait(request.ip);
+    const wait = await x.sessions.loginWait(request.ip);
     if (wait > 0 || verifying >= MAX_CONCURRENT_VERIFICATIONS) {
       reply.header('retry-after', String(Math.max(wait, 1)));
       return sendError(reply, 429, 'too-many-attempts', 'too many failed sign-ins: try again later');
@@ -54,11 +49,11 @@ export function registerAuthRoutes(api: FastifyInstance, x: AdminContext): void 
       verifying--;
     }
     if (!ok) {
-      limiter.fail(request.ip);
+      await x.sessions.loginFailed(request.ip);
       await audit('login-failed', request.ip);
       return sendError(reply, 401, 'bad-credentials', 'wrong password');
     }
-    const { id, session } = x.sessions.create(x.actor);
+    const { id, session } = await x.sessions.create(x.actor);
     await audit('login', request.ip);
     return reply
       .header('set-cookie', sessionCookie(id, Math.floor(ttlMs / 1000)))
@@ -67,7 +62,7 @@ export function registerAuthRoutes(api: FastifyInstance, x: AdminContext): void 
   });
 
   api.get('/session', async (request, reply) => {
-    const session = x.sessions.get(cookieValue(request, SESSION_COOKIE));
+    const session = await x.sessions.get(cookieValue(request, SESSION_COOKIE));
     if (!session) return sendError(reply, 401, 'unauthenticated', 'sign in first');
     return reply
       .header('cache-control', 'no-store')
@@ -76,8 +71,8 @@ export function registerAuthRoutes(api: FastifyInstance, x: AdminContext): void 
 
   api.post('/logout', async (request, reply) => {
     const id = cookieValue(request, SESSION_COOKIE);
-    if (x.sessions.get(id)) await audit('logout', request.ip);
-    x.sessions.delete(id);
+    if (await x.sessions.get(id)) await audit('logout', request.ip);
+    await x.sessions.delete(id);
     return reply.header('set-cookie', CLEAR_SESSION_COOKIE).code(204).send();
   });
 }

@@ -12,7 +12,7 @@ import type { AdminConsoleOptions } from './options.js';
 import { ADMIN_PREFIX, DEFAULT_ADMIN } from './options.js';
 import { parsePasswordHash } from './password.js';
 import { registerRequestRoutes } from './request-routes.js';
-import { SessionStore, sameToken } from './sessions.js';
+import { localAdminSessions, sameToken } from './sessions.js';
 import { loadStaticFiles } from './static-files.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -35,10 +35,14 @@ export function registerAdminConsole(
   const x: AdminContext = {
     options,
     actor: options.actor ?? DEFAULT_ADMIN.actor,
-    sessions: new SessionStore({
-      ttlMs: (options.sessionTtlMinutes ?? DEFAULT_ADMIN.sessionTtlMinutes) * 60_000,
-      now: () => clock().getTime(),
-    }),
+    sessions:
+      options.sessions ??
+      localAdminSessions({
+        sessionTtlMinutes: options.sessionTtlMinutes ?? DEFAULT_ADMIN.sessionTtlMinutes,
+        loginBurst: options.loginBurst ?? DEFAULT_ADMIN.loginBurst,
+        loginRefillSeconds: options.loginRefillSeconds ?? DEFAULT_ADMIN.loginRefillSeconds,
+        now: () => clock().getTime(),
+      }),
     doctor,
     now: clock,
   };
@@ -76,7 +80,7 @@ export function registerAdminConsole(
               return sendError(reply, 403, 'bad-origin', 'cross-origin request refused');
             }
             if (request.routeOptions.url !== undefined && PUBLIC_API.has(request.routeOptions.url)) return;
-            const session = x.sessions.get(cookieValue(request, SESSION_COOKIE));
+            const session = await x.sessions.get(cookieValue(request, SESSION_COOKIE));
             if (!session) return sendError(reply, 401, 'unauthenticated', 'sign in first');
             if (unsafe && !sameToken(header(request.headers[CSRF_HEADER]), session.csrfToken)) {
               return sendError(reply, 403, 'csrf', `missing or wrong ${CSRF_HEADER} header`);

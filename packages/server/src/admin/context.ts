@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { AdminConsoleOptions } from './options.js';
-import type { AdminSession, SessionStore } from './sessions.js';
+import type { AdminSession, AdminSessionBackend } from './sessions.js';
 
 /** What every admin route shares. */
 export interface AdminContext {
   options: AdminConsoleOptions;
-  sessions: SessionStore;
+  sessions: AdminSessionBackend;
   /** Name recorded by the Authority as `admin:<actor>`. */
   actor: string;
   /** The last Intune `doctor` result (or null). */

@@ -1,4 +1,5 @@
 import type { Authority, CertificateStore } from '@scepkit/ca';
+import type { AdminSessionBackend } from './sessions.js';
 
 /** What the console reads and writes in the store. */
 export type AdminStore = Pick<
@@ -40,6 +41,11 @@ export interface AdminConsoleOptions {
   /** Failed logins allowed per client address: a burst, then one per `loginRefillSeconds`. */
   loginBurst?: number;
   loginRefillSeconds?: number;
+  /**
+   * Where sessions and failed sign-ins are kept; default this process's memory (built from the options above).
+   * The workers of a cluster pass one backed by their primary, so a session works on every worker.
+   */
+  sessions?: AdminSessionBackend;
   clock?: () => Date;
 }
 

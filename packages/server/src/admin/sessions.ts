@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LoginLimiter } from './login-limiter.js';
 
 /** One signed-in administrator. */
 export interface AdminSession {
@@ -12,8 +13,9 @@ export interface AdminSession {
 
 /**
  * Sessions in memory, keyed by the SHA-256 of a random 256-bit id (the id itself lives only in the browser's
- * cookie). Absolute lifetime; bounded count (the oldest are dropped first). One process: behind several nodes,
- * route `/admin` to one node or sign in on each.
+ * cookie). Absolute lifetime; bounded count (the oldest are dropped first). One process (the workers of
+ * `scepkit serve --workers` share their primary's through `AdminSessionBackend`): behind several nodes, route
+ * `/admin` to one node or sign in on each.
  */
 export class SessionStore {
   readonly #sessions = new Map<string, AdminSession>();
@@ -80,4 +82,46 @@ export function sameToken(a: string | undefined, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Where the console keeps its signed-in sessions and counts failed sign-ins: in this process (`localAdminSessions`,
+ * the default), or in a cluster's primary so that every worker sees the same ones.
+ */
+export interface AdminSessionBackend {
+  /** Creates a session; the id is the cookie value (never log it). */
+  create(actor: string): Promise<{ id: string; session: AdminSession }>;
+  get(id: string | undefined): Promise<AdminSession | undefined>;
+  delete(id: string | undefined): Promise<void>;
+  /** 0 when `client` may try to sign in, else the seconds to wait. */
+  loginWait(client: string): Promise<number>;
+  /** Records a failed sign-in of `client`. */
+  loginFailed(client: string): Promise<void>;
+}
+
+export interface LocalAdminSessionOptions {
+  sessionTtlMinutes: number;
+  loginBurst: number;
+  loginRefillSeconds: number;
+  now?: () => number;
+}
+
+/** An `AdminSessionBackend` in this process's memory. */
+export function localAdminSessions(o: LocalAdminSessionOptions): AdminSessionBackend {
+  const sessions = new SessionStore({
+    ttlMs: o.sessionTtlMinutes * 60_000,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const limiter = new LoginLimiter({
+    burst: o.loginBurst,
+    refillSeconds: o.loginRefillSeconds,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  return {
+    create: async (actor) => sessions.create(actor),
+    get: async (id) => sessions.get(id),
+    delete: async (id) => sessions.delete(id),
+    loginWait: async (client) => limiter.wait(client),
+    loginFailed: async (client) => limiter.fail(client),
+  };
 }
