@@ -19,6 +19,8 @@ export interface ClusterPoint {
   storedRows: number;
   /** CPU of the PostgreSQL backends serving the scepkit processes, per request sent. */
   postgresCpuMsPerEnrollment: number;
+  /** Set for the point of one `scepkit serve --workers N` (N worker processes behind one port). */
+  workers?: number;
 }
 
 export interface ClusterStageOptions {
@@ -47,8 +49,9 @@ export interface ClusterResults {
 /**
  * scepkit on one PostgreSQL schema (fresh per run, dropped after): first one process, then a second
  * `scepkit serve` on the same data directory (same CA keys) and store, the load generator sending round-robin
- * to both. Each point is checked against the store (rows added == successes) and, over the stage, no serial
- * may be issued twice.
+ * to both, then the built-in cluster mode (`scepkit serve --workers 2`: two workers behind one port). Each
+ * point is checked against the store (rows added == successes) and, over the stage, no serial may be issued
+ * twice.
  */
 export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResults> {
   const schema = `bench_cluster_${Date.now().toString(36)}`;
@@ -64,8 +67,9 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
     servers.push(await startScepkit(dataDir, { store }));
     const ca = await getCaCerts(servers[0]!.url);
     const count = () => countPostgresCertificates(o.postgresUrl, schema);
-    const series = async (label: string) => {
+    const series = async (label: string, workers?: number) => {
       const targets: Target[] = servers.map((s) => ({ url: s.url, pid: s.pid }));
+      const width = workers ?? targets.length;
       const build = (n: number, tag: string) =>
         buildRequests({
           count: n,
@@ -82,10 +86,9 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
         enrolled += serials.length;
       };
       if (o.warmup > 0) {
-        const warm = await build(o.warmup * targets.length, `${label}-w`);
-        record(
-          (await runPoint({ server: 'scepkit', targets, maxSeconds: 120 }, ca, warm, targets.length)).serials,
-        );
+        // Every process warms up (the kernel spreads a cluster's connections over its workers).
+        const warm = await build(o.warmup * width, `${label}-w`);
+        record((await runPoint({ server: 'scepkit', targets, maxSeconds: 120 }, ca, warm, width)).serials);
       }
       for (const c of o.concurrencies) {
         const requests = await build(o.count, `${label}-c${c}`);
@@ -104,13 +107,17 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
           `${pointLine(result)}; store +${storedRows} rows, ` +
             `PostgreSQL ${postgresCpuMsPerEnrollment.toFixed(2)} CPU-ms/enr`,
         );
-        points.push({ result, storedRows, postgresCpuMsPerEnrollment });
+        points.push({ result, storedRows, postgresCpuMsPerEnrollment, ...(workers ? { workers } : {}) });
       }
     };
     await series('pg x1');
     // The second process starts after the first created the CA (no --init): same keys, same store.
     servers.push(await startScepkit(dataDir, { store, init: false }));
     await series('pg x2');
+    for (const s of servers.splice(0).reverse()) await s.stop();
+    // One primary, two workers; CPU and memory are counted over the primary and its workers.
+    servers.push(await startScepkit(dataDir, { store, init: false, env: { SCEPKIT_WORKERS: '2' } }));
+    await series('pg --workers 2', 2);
     const end = await count();
     return {
       schema,

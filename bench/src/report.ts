@@ -262,17 +262,19 @@ export function openLoopTable(points: readonly IntunePoint<OpenLoopResult>[], ta
   );
 }
 
-/** One vs two scepkit processes on one PostgreSQL, with the store check of each point. */
+/** One vs two scepkit processes, and one `serve --workers 2`, on one PostgreSQL, with the store check of each point. */
 export function clusterTable(c: ClusterResults): string {
-  const rows = c.points.map(({ result: r, storedRows, postgresCpuMsPerEnrollment }) => {
-    const one = c.points.find((b) => b.result.processes === 1 && b.result.concurrency === r.concurrency);
+  const rows = c.points.map(({ result: r, storedRows, postgresCpuMsPerEnrollment, workers }) => {
+    const one = c.points.find(
+      (b) => b.result.processes === 1 && !b.workers && b.result.concurrency === r.concurrency,
+    );
     const ratio = one ? r.enrollmentsPerSecond / one.result.enrollmentsPerSecond : NaN;
     return [
-      String(r.processes),
+      workers ? `${workers} (serve --workers ${workers})` : String(r.processes),
       String(r.concurrency),
       `${r.ok}/${r.sent}`,
       f(r.enrollmentsPerSecond),
-      r.processes > 1 ? f(ratio, 2) : '',
+      r.processes > 1 || workers ? f(ratio, 2) : '',
       f(r.p50Ms),
       f(r.p99Ms),
       f(r.cpuMsPerEnrollment, 2),
