@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
+import tls from 'node:tls';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import { hashPassword } from '@scepkit/server';
 import { workerCount } from './commands/cluster-command.js';
 import { parseConfig } from './config/load-config.js';
+import { dataDirLayout } from './setup/data-dir.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const run = promisify(execFile);
@@ -226,5 +228,51 @@ describe('scepkit serve --workers', () => {
     primary.kill('SIGTERM');
     assert.equal(await exited, 0);
     for (const pid of pids) await until(`worker ${pid} to exit`, () => !alive(pid), 10_000);
+  });
+});
+
+describe('scepkit serve --workers over HTTPS', () => {
+  it('ok/one-tls-certificate-for-every-worker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scepkit-cluster-tls-'));
+    let stdout = '';
+    const primary = spawn(process.execPath, [MAIN, 'serve', '--init', '--workers', '2'], {
+      env: {
+        ...process.env,
+        SCEPKIT_DATA_DIR: dir,
+        SCEPKIT_PORT: '0',
+        SCEPKIT_HOST: '127.0.0.1',
+        SCEPKIT_TLS: 'true',
+        SCEPKIT_CA_KEY_TYPE: 'rsa-2048',
+        SCEPKIT_LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => primary.on('exit', (code) => resolve(code)));
+    primary.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    try {
+      await until('the banner', () => /workers: 2 /.test(stdout), 60_000);
+      const url = new URL(/scepkit listening on (\S+)/.exec(stdout)![1]!);
+      assert.equal(url.protocol, 'https:');
+      // The primary issued the TLS certificate before the workers started: every worker serves that one.
+      const onDisk = new X509Certificate(await readFile(dataDirLayout(dir).tlsCert)).fingerprint256;
+      for (let i = 0; i < 4; i++) {
+        const served = await new Promise<string>((resolve, reject) => {
+          const s = tls.connect(
+            { host: '127.0.0.1', port: Number(url.port), rejectUnauthorized: false },
+            () => {
+              resolve(s.getPeerX509Certificate()!.fingerprint256);
+              s.destroy();
+            },
+          );
+          s.on('error', reject);
+        });
+        assert.equal(served, onDisk);
+      }
+      primary.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (primary.exitCode === null && primary.signalCode === null) primary.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

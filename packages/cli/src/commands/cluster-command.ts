@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { adminConsoleOptions } from '../setup/admin-console.js';
 import { initDataDir } from '../setup/init.js';
 import { openRuntime } from '../setup/runtime.js';
+import { tlsMaterial } from '../setup/tls.js';
 import { serve } from './serve-command.js';
 
 /**
@@ -86,11 +87,14 @@ export async function runCluster(config: Config, o: ClusterOptions): Promise<voi
       for (const n of r.notes) out.write(`note: ${n}\n`);
     }
   }
-  // Once, before any worker: migrate the store, load the keys, read the console's password, so that a broken
-  // setup fails here with one message instead of N workers racing or crashing in a loop.
-  const rt = await openRuntime(config, o.env ?? process.env);
+  // Once, before any worker: migrate the store, load the keys, read the console's password, issue the TLS
+  // certificate when there is none, so that a broken setup fails here with one message instead of N workers
+  // racing (N TLS certificates) or crashing in a loop.
+  const env = o.env ?? process.env;
+  const rt = await openRuntime(config, env);
   try {
     await adminConsoleOptions(rt);
+    if (config.server.tls.enabled) await tlsMaterial(config, rt, env);
   } finally {
     await rt.close();
   }
