@@ -31,6 +31,11 @@ interface Answer {
   error?: string;
 }
 
+/** The primary did not answer (gone, hung, or the call failed there): the request gets 503, never 500. */
+export class PrimaryUnreachableError extends Error {
+  override readonly name = 'PrimaryUnreachableError';
+}
+
 function isCall(m: unknown): m is Call {
   return typeof m === 'object' && m !== null && (m as Call).tag === TAG && typeof (m as Call).op === 'string';
 }
@@ -97,7 +102,7 @@ let listening = false;
 /** Calls the primary from a worker; rejects when it does not answer within `CALL_TIMEOUT_MS`. */
 function callPrimary(op: Op, arg?: string): Promise<unknown> {
   if (!process.send || !process.connected) {
-    return Promise.reject(new Error('not a cluster worker, or the primary is gone'));
+    return Promise.reject(new PrimaryUnreachableError('not a cluster worker, or the primary is gone'));
   }
   if (!listening) {
     listening = true;
@@ -108,14 +113,16 @@ function callPrimary(op: Op, arg?: string): Promise<unknown> {
       if (!p) return;
       pending.delete(a.id);
       if (a.ok) p.resolve(a.value);
-      else p.reject(new Error(`cluster primary: ${a.error ?? 'failed'}`));
+      else p.reject(new PrimaryUnreachableError(`cluster primary: ${a.error ?? 'failed'}`));
     });
   }
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       pending.delete(id);
-      reject(new Error(`cluster primary did not answer ${op} within ${CALL_TIMEOUT_MS} ms`));
+      reject(
+        new PrimaryUnreachableError(`cluster primary did not answer ${op} within ${CALL_TIMEOUT_MS} ms`),
+      );
     }, CALL_TIMEOUT_MS);
     timer.unref();
     pending.set(id, {

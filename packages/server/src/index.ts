@@ -48,6 +48,7 @@ export type {
   LocalAdminSessionOptions,
 } from './admin/index.js';
 export {
+  PrimaryUnreachableError,
   servePrimaryState,
   workerAdminSessions,
   workerClusterMetrics,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isStoreUnavailable } from '@scepkit/ca';
+import { PrimaryUnreachableError } from '../cluster.js';
 import { contextOf, refuse } from '../request-context.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -101,6 +102,9 @@ export function registerAdminConsole(
             contextOf(request).err = err;
             if (isStoreUnavailable(err)) {
               return sendError(reply, 503, 'unavailable', 'the database is out of reach, retry later');
+            }
+            if (err instanceof PrimaryUnreachableError) {
+              return sendError(reply, 503, 'unavailable', 'the cluster primary is out of reach, retry later');
             }
             return sendError(reply, 500, 'internal', 'internal error');
           });
