@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import tls from 'node:tls';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -272,6 +273,39 @@ describe('scepkit serve --workers over HTTPS', () => {
       assert.equal(await exited, 0);
     } finally {
       if (primary.exitCode === null && primary.signalCode === null) primary.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scepkit serve --workers that cannot start', () => {
+  it('fail/port-taken-stops-the-cluster-with-exit-1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scepkit-cluster-busy-'));
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [MAIN, 'serve', '--init', '--workers', '2'], {
+          env: {
+            ...process.env,
+            SCEPKIT_DATA_DIR: dir,
+            SCEPKIT_PORT: String(port),
+            SCEPKIT_HOST: '127.0.0.1',
+            SCEPKIT_CA_KEY_TYPE: 'rsa-2048',
+            SCEPKIT_LOG_LEVEL: 'silent',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /EADDRINUSE/);
+      assert.match(r.stderr, /exited during start-up \(code 1\): stopping/);
+    } finally {
+      taken.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

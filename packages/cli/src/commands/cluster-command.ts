@@ -151,9 +151,12 @@ export async function runCluster(config: Config, o: ClusterOptions): Promise<voi
       });
     }
   }).catch((e: unknown) => {
+    // The worker wrote its own reason on stderr; this says what the primary does about it.
+    err.write(`scepkit: ${(e as Error).message}: stopping\n`);
     stopAll(1);
-    throw e;
+    return undefined;
   });
+  if (!first) return; // stopAll exits once the other workers have stopped
 
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
