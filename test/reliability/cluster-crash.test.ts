@@ -6,21 +6,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempDir } from '../support/tools.js';
 import {
   NO_RATE_LIMIT,
   getCaCert,
   issuedTo,
-  makeDevice,
   pkiOperation,
   pool,
   prepare,
   readReply,
-  rsaKeys,
   serialOf,
   spawnScepkit,
+  staticChallengeDevices,
+  childPids,
 } from './harness.js';
 import type { CaView, Device, PreparedRequest, ScepkitProcess } from './harness.js';
 import {
@@ -35,22 +33,6 @@ import type { Received, StoreKind } from './stores.js';
 
 const ENROLLMENTS = 120;
 const PROFILE = 'default';
-
-/** The pids whose parent is `pid` (Linux /proc): the primary's workers. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-  }
-  return out;
-}
 
 /** A certificate, or undefined when the client got no usable answer (connection died, 408/503). */
 async function enroll(url: string, ca: CaView, req: PreparedRequest): Promise<Uint8Array | undefined> {
@@ -91,11 +73,7 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
         },
         { SCEPKIT_WORKERS: '2' },
       );
-      const challenge = readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
-      const keys = await Promise.all([0, 1, 2, 3].map(() => rsaKeys()));
-      devices = await pool([...Array(ENROLLMENTS).keys()], 8, (i) =>
-        makeDevice({ subject: `CN=cluster-${i},O=scepkit`, challenge, keys: keys[i % keys.length]! }),
-      );
+      devices = await staticChallengeDevices(dataDir, ENROLLMENTS, 'cluster');
     });
     after(async () => {
       await server?.stop();
@@ -106,7 +84,7 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
       const s = server!;
       const url = `${s.url}/scep`;
       const ca = await getCaCert(url);
-      const workers = childrenOf(s.pid);
+      const workers = childPids(s.pid);
       assert.equal(workers.length, 2, 'a primary and two workers');
       const reqs = await pool(devices, 16, (d, i) => prepare(ca, d, undefined, `cluster-${kind}-${i}`));
       const certs: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(reqs.length);
@@ -130,7 +108,7 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
         assert.ok(certs[i], `re-sent ${r.transactionId} completes`);
       });
       assert.ok(beforeResend > atKill, 'the other worker went on answering after the kill');
-      const now = childrenOf(s.pid);
+      const now = childPids(s.pid);
       assert.equal(now.length, 2, 'the primary started a new worker');
       assert.ok(!now.includes(workers[0]!));
       assert.match(s.output(), /worker \d \(pid \d+\) exited \(SIGKILL\): starting another/);

@@ -6,21 +6,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempDir } from '../support/tools.js';
 import {
   NO_RATE_LIMIT,
   getCaCert,
   issuedTo,
-  makeDevice,
   pkiOperation,
   pool,
   prepare,
   readReply,
-  rsaKeys,
   serialOf,
   spawnScepkit,
+  staticChallengeDevices,
 } from './harness.js';
 import type { CaView, Device, HttpAnswer, PreparedRequest, ScepkitProcess } from './harness.js';
 import {
@@ -85,12 +82,7 @@ for (const kind of ['sqlite', 'postgres'] as const satisfies readonly StoreKind[
         endpoints: [{ path: '/scep', profile: PROFILE, challenge: { type: 'static' } }],
         log: { level: 'warn' },
       });
-      const challenge = readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
-      // Distinct keys would cost ~200 RSA key generations: a few keys, one CSR (and transactionID) per device.
-      const keys = await Promise.all([0, 1, 2, 3].map(() => rsaKeys()));
-      devices = await pool([...Array(ENROLLMENTS).keys()], 8, (i) =>
-        makeDevice({ subject: `CN=crash-${i},O=scepkit`, challenge, keys: keys[i % keys.length]! }),
-      );
+      devices = await staticChallengeDevices(dataDir, ENROLLMENTS, 'crash');
     });
     after(async () => {
       await server?.kill();

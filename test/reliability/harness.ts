@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { KeyObject, X509Certificate, webcrypto } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -300,5 +300,37 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T, 
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * `count` devices with the static challenge of the data directory `dataDir`, subjects `CN=<name>-<i>,O=scepkit`,
+ * on four RSA keys (a key per device would cost a key generation each; a CSR and transactionID per device).
+ */
+export async function staticChallengeDevices(
+  dataDir: string,
+  count: number,
+  name: string,
+): Promise<Device[]> {
+  const challenge = readFileSync(join(dataDir, 'secrets', 'static-challenge'), 'utf8').trim();
+  const keys = await Promise.all([0, 1, 2, 3].map(() => rsaKeys()));
+  return pool([...Array(count).keys()], 8, (i) =>
+    makeDevice({ subject: `CN=${name}-${i},O=scepkit`, challenge, keys: keys[i % keys.length]! }),
+  );
+}
+
+/** The pids whose parent is `pid` (Linux /proc): the workers of a `serve --workers` primary. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+  }
   return out;
 }
