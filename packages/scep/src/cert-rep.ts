@@ -28,7 +28,7 @@ export function replyCipher(requestCipher: ContentCipher): ContentCipher {
 export interface CertRepOptions {
   /** The request being answered (a decoded PkiMessage, or just the fields a reply echoes). */
   request: Pick<PkiMessage, 'transactionId' | 'senderNonce' | 'signerCertificate'> &
-    Partial<Pick<PkiMessage, 'digest' | 'plainRsaSignature'>>;
+    Partial<Pick<PkiMessage, 'digest' | 'plainRsaSignature' | 'signer'>>;
   status: PkiStatus;
   failInfo?: FailInfo;
   /** Short public text for FAILURE (id-scep-failInfoText); never internal details. */
@@ -62,7 +62,9 @@ export async function buildCertRep(o: CertRepOptions): Promise<Uint8Array> {
     }
     const inner = buildCertsOnly(o.certificates ?? [], o.crls ?? []);
     const cipher = o.cipher ?? (o.requestCipher ? replyCipher(o.requestCipher) : 'aes-256-cbc');
-    content = buildEnvelopedData(inner, [o.request.signerCertificate], {
+    const { signer, signerCertificate } = o.request;
+    const recipient = signer?.der === signerCertificate ? signer : signerCertificate;
+    content = buildEnvelopedData(inner, [recipient], {
       cipher,
       keyTransport: o.keyTransport ?? 'rsa-pkcs1',
     });

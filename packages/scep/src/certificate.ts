@@ -31,6 +31,9 @@ export interface ParsedCertificate {
 const parsedCache = new WeakMap<Uint8Array, { bytes: Buffer; parsed: ParsedCertificate }>();
 
 export function parseCertificate(der: Uint8Array, tree?: asn1js.AsnType): ParsedCertificate {
+  // A certificate inside a message is parsed for that message only: a WeakMap entry would keep the parse alive
+  // through young-generation collections long after the request (see `attach` in der.ts).
+  if (tree) return parseCertificateUncached(der, tree);
   const hit = parsedCache.get(der);
   if (hit && hit.bytes.equals(der)) return hit.parsed;
   const parsed = parseCertificateUncached(der, tree);
@@ -61,24 +64,41 @@ function parseCertificateUncached(der: Uint8Array, tree?: asn1js.AsnType): Parse
   ) {
     throw new ScepError('malformed', 'certificate: not an X.509 certificate');
   }
-  let cert: pkijs.Certificate | undefined;
-  return {
+  return new LazyCertificate(
     der,
-    tree: asn as asn1js.Sequence,
-    get cert() {
-      cert ??= fromSchema(
-        'certificate',
-        () => new pkijs.Certificate({ schema: parseDer(der, 'certificate') }),
-      );
-      return cert;
-    },
-    issuer: new Uint8Array(issuer.valueBeforeDecodeView),
-    subject: new Uint8Array(subject.valueBeforeDecodeView),
-    serial: new Uint8Array(serial.valueBlock.valueHexView),
-    publicKey: fromSchema('certificate public key', () =>
-      publicKeyFromSpki(spki.valueBeforeDecodeView, spki),
-    ),
-  };
+    asn as asn1js.Sequence,
+    new Uint8Array(issuer.valueBeforeDecodeView),
+    new Uint8Array(subject.valueBeforeDecodeView),
+    new Uint8Array(serial.valueBlock.valueHexView),
+    fromSchema('certificate public key', () => publicKeyFromSpki(spki.valueBeforeDecodeView, spki)),
+  );
+}
+
+/**
+ * A class, not an object literal with a `get cert()`: V8 gives each such literal its own hidden class in old
+ * space, whose getter closure then kept the whole parse alive through every young-generation collection
+ * (promoted, then freed only by a full collection): a GC cost per request larger than the parse (BENCHMARKS.md,
+ * item 18). A getter on the prototype has no such cost.
+ */
+class LazyCertificate implements ParsedCertificate {
+  #cert: pkijs.Certificate | undefined;
+
+  constructor(
+    readonly der: Uint8Array,
+    readonly tree: asn1js.Sequence,
+    readonly issuer: Uint8Array,
+    readonly subject: Uint8Array,
+    readonly serial: Uint8Array,
+    readonly publicKey: KeyObject,
+  ) {}
+
+  get cert(): pkijs.Certificate {
+    this.#cert ??= fromSchema(
+      'certificate',
+      () => new pkijs.Certificate({ schema: parseDer(this.der, 'certificate') }),
+    );
+    return this.#cert;
+  }
 }
 
 /** The subject key identifier extension, or SHA-1 of the public key bits (RFC 5280 §4.2.1.2 method 1). */

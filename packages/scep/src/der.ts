@@ -105,7 +105,24 @@ export function scanOnly(bytes: Uint8Array, what: string, maxDepth = DEFAULT_DER
   }
 }
 
-const csrTrees = new WeakMap<Uint8Array, asn1js.AsnType>();
+/**
+ * A value tied to one byte array for as long as the array lives: a non-enumerable symbol property of the array.
+ * Not a `WeakMap`: in Node 20 a WeakMap entry whose key died young was not freed by young-generation collections,
+ * its value survived each of them and was promoted until a full collection (a loop of parses, each remembered
+ * in a WeakMap: 9 MB surviving each scavenge, against 0.1 MB without; BENCHMARKS.md, item 18).
+ */
+function attach(bytes: Uint8Array, key: symbol, value: unknown): void {
+  if (Object.isExtensible(bytes)) {
+    Object.defineProperty(bytes, key, { value, configurable: true, writable: true, enumerable: false });
+  }
+}
+
+/** The value `attach` tied to `bytes` under `key`, if any. */
+function attached<T>(bytes: Uint8Array, key: symbol): T | undefined {
+  return (bytes as unknown as Record<symbol, T | undefined>)[key];
+}
+
+const CSR_TREE = Symbol('scepkit.csrTree');
 
 /**
  * The asn1js tree `openScepRequest` parsed from a request's CSR (the very `Uint8Array` it returned, bounded by
@@ -113,12 +130,12 @@ const csrTrees = new WeakMap<Uint8Array, asn1js.AsnType>();
  * bytes must not be changed after that.
  */
 export function parsedCsrTree(csr: Uint8Array): asn1js.AsnType | undefined {
-  return csrTrees.get(csr);
+  return attached<asn1js.AsnType>(csr, CSR_TREE);
 }
 
 /** Records the tree `parsedCsrTree` returns for `csr`. */
 export function rememberCsrTree(csr: Uint8Array, tree: asn1js.AsnType): void {
-  csrTrees.set(csr, tree);
+  attach(csr, CSR_TREE, tree);
 }
 
 /** Checks bounds, then parses one complete BER/DER element with asn1js. Trailing bytes are an error. */

@@ -1,6 +1,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { readScepAttributes } from './attributes.js';
+import type { ParsedCertificate } from './certificate.js';
 import type { ScepAttributes } from './attributes.js';
 import { fromSchema, parseDer, rememberCsrTree } from './der.js';
 import type { DerLimits } from './der.js';
@@ -18,6 +19,8 @@ export interface PkiMessage extends ScepAttributes {
   plainRsaSignature: boolean;
   /** DER of the signer certificate (self-signed for PKCSReq, the existing certificate for RenewalReq). */
   signerCertificate: Uint8Array;
+  /** `signerCertificate` as parsed to verify the message, so a reply enveloped to it does not parse it again. */
+  signer?: ParsedCertificate;
   /** DER of every certificate in the message. */
   certificates: Uint8Array[];
   /** The pkcsPKIEnvelope (an EnvelopedData ContentInfo), absent or empty for CertRep FAILURE/PENDING. */
@@ -51,6 +54,7 @@ export function decodePkiMessage(raw: Uint8Array, opts: DecodeOptions = {}): Pki
     digest: v.digest,
     plainRsaSignature: v.plainRsa,
     signerCertificate: v.signerCertificate.der,
+    signer: v.signerCertificate,
     certificates: parsed.certificates,
     envelope: parsed.content && parsed.content.length > 0 ? parsed.content : undefined,
   };

@@ -220,18 +220,26 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
     content = octetStringBytes(inner[0]);
   }
   const signerInfos = children(signerInfoSet, 'SignedData signerInfos', true).map(readSignerInfo);
-  let modelled: pkijs.SignedData | undefined;
-  return {
-    eContentType,
-    content,
-    certificates,
-    certificateTrees,
-    signerInfos,
-    get signedData() {
-      modelled ??= fromSchema('SignedData', () => new pkijs.SignedData({ schema: ci.content }));
-      return modelled;
-    },
-  };
+  return new LazySignedData(eContentType, content, certificates, certificateTrees, signerInfos, ci.content);
+}
+
+/** A class with the getter on its prototype, not an object literal with one (see `LazyCertificate`). */
+class LazySignedData implements ParsedSignedData {
+  #modelled: pkijs.SignedData | undefined;
+
+  constructor(
+    readonly eContentType: string,
+    readonly content: Uint8Array | undefined,
+    readonly certificates: Uint8Array[],
+    readonly certificateTrees: ReadonlyMap<Uint8Array, asn1js.AsnType>,
+    readonly signerInfos: ParsedSignerInfo[],
+    readonly tree: asn1js.AsnType,
+  ) {}
+
+  get signedData(): pkijs.SignedData {
+    this.#modelled ??= fromSchema('SignedData', () => new pkijs.SignedData({ schema: this.tree }));
+    return this.#modelled;
+  }
 }
 
 /**
