@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PointResult } from './load-generator.js';
@@ -40,6 +40,13 @@ export async function spawnServer(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // BENCH_OUTPUT_DIR: keep each child's whole output (e.g. with --trace-gc-nvp in BENCH_SERVER_NODE_OPTIONS).
+  const dir = process.env.BENCH_OUTPUT_DIR;
+  if (dir) {
+    const log = createWriteStream(join(dir, `${o.name.replace(/[^\w.-]+/g, '-')}-${child.pid}.log`));
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   const match = await new Promise<RegExpExecArray>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${o.name} did not start:\n${out}`)), 120_000);
     const onData = (d: Buffer) => {
