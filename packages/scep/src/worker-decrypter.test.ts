@@ -82,13 +82,24 @@ describe('workerDecrypter', () => {
   });
 
   it('fail/wrong-key-is-a-content-decryption-failure, not a crash', async () => {
-    // Encrypted to the CA, opened with a decrypter that claims the CA certificate but holds another key.
+    // Encrypted to the CA, opened with a decrypter that claims the CA certificate but holds another key. The
+    // wrong key yields a substitute content key (implicit rejection), and CBC padding under a random key still
+    // looks valid about once in 256 envelopes: then the content is garbage, never the plaintext. Over 8 envelopes
+    // at least one must fail as decryptFailed (all 8 passing the padding check: about 2^-64).
     const liar = workerDecrypter(caCert, otherKey, thread);
-    const env = buildEnvelopedData(randomBytes(64), [caCert], { cipher: 'aes-128-cbc' });
-    await assert.rejects(
-      openEnvelopedData(env, [liar]),
-      (e) => e instanceof ScepError && e.code === 'decryptFailed',
-    );
+    let failed = 0;
+    for (let i = 0; i < 8; i++) {
+      const plaintext = randomBytes(64);
+      const env = buildEnvelopedData(plaintext, [caCert], { cipher: 'aes-128-cbc' });
+      try {
+        const opened = await openEnvelopedData(env, [liar]);
+        assert.notEqual(hex(opened.content), hex(plaintext));
+      } catch (e) {
+        assert.ok(e instanceof ScepError && e.code === 'decryptFailed', String(e));
+        failed++;
+      }
+    }
+    assert.ok(failed > 0);
   });
 
   it('fail/ciphertext-too-long-or-not-below-the-modulus-rejects', async () => {
