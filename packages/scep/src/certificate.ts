@@ -32,11 +32,11 @@ const parsedCache = new WeakMap<Uint8Array, { bytes: Buffer; parsed: ParsedCerti
 
 export function parseCertificate(der: Uint8Array, tree?: asn1js.AsnType): ParsedCertificate {
   // A certificate inside a message is parsed for that message only: a WeakMap entry would keep the parse alive
-  // through young-generation collections long after the request (see `attach` in der.ts).
+  // through young-generation collections long after the request (see `rememberCsrTree` in der.ts).
   if (tree) return parseCertificateUncached(der, tree);
   const hit = parsedCache.get(der);
   if (hit && hit.bytes.equals(der)) return hit.parsed;
-  const parsed = parseCertificateUncached(der, tree);
+  const parsed = parseCertificateUncached(der);
   parsedCache.set(der, { bytes: Buffer.from(der), parsed });
   return parsed;
 }

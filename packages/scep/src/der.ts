@@ -105,23 +105,6 @@ export function scanOnly(bytes: Uint8Array, what: string, maxDepth = DEFAULT_DER
   }
 }
 
-/**
- * A value tied to one byte array for as long as the array lives: a non-enumerable symbol property of the array.
- * Not a `WeakMap`: in Node 20 a WeakMap entry whose key died young was not freed by young-generation collections,
- * its value survived each of them and was promoted until a full collection (a loop of parses, each remembered
- * in a WeakMap: 9 MB surviving each scavenge, against 0.1 MB without; BENCHMARKS.md, item 18).
- */
-function attach(bytes: Uint8Array, key: symbol, value: unknown): void {
-  if (Object.isExtensible(bytes)) {
-    Object.defineProperty(bytes, key, { value, configurable: true, writable: true, enumerable: false });
-  }
-}
-
-/** The value `attach` tied to `bytes` under `key`, if any. */
-function attached<T>(bytes: Uint8Array, key: symbol): T | undefined {
-  return (bytes as unknown as Record<symbol, T | undefined>)[key];
-}
-
 const CSR_TREE = Symbol('scepkit.csrTree');
 
 /**
@@ -130,12 +113,25 @@ const CSR_TREE = Symbol('scepkit.csrTree');
  * bytes must not be changed after that.
  */
 export function parsedCsrTree(csr: Uint8Array): asn1js.AsnType | undefined {
-  return attached<asn1js.AsnType>(csr, CSR_TREE);
+  return (csr as Uint8Array & { [CSR_TREE]?: asn1js.AsnType })[CSR_TREE];
 }
 
-/** Records the tree `parsedCsrTree` returns for `csr`. */
+/**
+ * Records the tree `parsedCsrTree` returns for `csr`, as a non-enumerable symbol property of the array, so it
+ * lives exactly as long as the array. Not a `WeakMap`: in Node 20 a WeakMap entry whose key died young was not
+ * freed by young-generation collections, its value survived each of them and was promoted until a full
+ * collection (a loop of parses, each remembered in a WeakMap: 9 MB surviving each scavenge, against 0.1 MB
+ * without; BENCHMARKS.md, item 18).
+ */
 export function rememberCsrTree(csr: Uint8Array, tree: asn1js.AsnType): void {
-  attach(csr, CSR_TREE, tree);
+  if (Object.isExtensible(csr)) {
+    Object.defineProperty(csr, CSR_TREE, {
+      value: tree,
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
 }
 
 /** Checks bounds, then parses one complete BER/DER element with asn1js. Trailing bytes are an error. */

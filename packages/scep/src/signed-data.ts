@@ -226,6 +226,7 @@ export function parseSignedData(der: Uint8Array, limits?: DerLimits): ParsedSign
 /** A class with the getter on its prototype, not an object literal with one (see `LazyCertificate`). */
 class LazySignedData implements ParsedSignedData {
   #modelled: pkijs.SignedData | undefined;
+  readonly #tree: asn1js.AsnType;
 
   constructor(
     readonly eContentType: string,
@@ -233,11 +234,13 @@ class LazySignedData implements ParsedSignedData {
     readonly certificates: Uint8Array[],
     readonly certificateTrees: ReadonlyMap<Uint8Array, asn1js.AsnType>,
     readonly signerInfos: ParsedSignerInfo[],
-    readonly tree: asn1js.AsnType,
-  ) {}
+    tree: asn1js.AsnType,
+  ) {
+    this.#tree = tree;
+  }
 
   get signedData(): pkijs.SignedData {
-    this.#modelled ??= fromSchema('SignedData', () => new pkijs.SignedData({ schema: this.tree }));
+    this.#modelled ??= fromSchema('SignedData', () => new pkijs.SignedData({ schema: this.#tree }));
     return this.#modelled;
   }
 }
