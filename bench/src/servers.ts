@@ -29,6 +29,25 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
+/** Servers started and not yet exited: stopped if the bench itself is interrupted. */
+const live = new Set<ChildProcess>();
+let stopOnSignal = false;
+
+/**
+ * On SIGINT or SIGTERM, SIGTERM every server still running before exiting, so an interrupted bench leaves no
+ * scepkit, emulator or PostgreSQL-backed process behind (they hold ports, data directories and CPU).
+ */
+function stopServersOnSignal(): void {
+  if (stopOnSignal) return;
+  stopOnSignal = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGTERM');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /** Spawns `node <args>` and waits (up to 120 s) until its output matches `ready`. */
 export async function spawnServer(
   args: readonly string[],
@@ -39,6 +58,9 @@ export async function spawnServer(
     env: o.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  stopServersOnSignal();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   // BENCH_OUTPUT_DIR: keep each child's whole output (e.g. with --trace-gc-nvp in BENCH_SERVER_NODE_OPTIONS).
   const dir = process.env.BENCH_OUTPUT_DIR;
