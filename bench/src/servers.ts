@@ -31,21 +31,15 @@ export interface SpawnedServer {
 
 /** Servers started and not yet exited: stopped if the bench itself is interrupted. */
 const live = new Set<ChildProcess>();
-let stopOnSignal = false;
 
-/**
- * On SIGINT or SIGTERM, SIGTERM every server still running before exiting, so an interrupted bench leaves no
- * scepkit, emulator or PostgreSQL-backed process behind (they hold ports, data directories and CPU).
- */
-function stopServersOnSignal(): void {
-  if (stopOnSignal) return;
-  stopOnSignal = true;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      for (const child of live) child.kill('SIGTERM');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  }
+// On SIGINT or SIGTERM, SIGTERM every server still running before exiting, so an interrupted bench leaves no
+// scepkit or emulator process behind (they hold ports, data directories and CPU). The micromdm leg runs under
+// `spawnSync` in the bench's process group, which a terminal's Ctrl-C reaches directly.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGTERM');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
 }
 
 /** Spawns `node <args>` and waits (up to 120 s) until its output matches `ready`. */
@@ -58,7 +52,6 @@ export async function spawnServer(
     env: o.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  stopServersOnSignal();
   live.add(child);
   child.once('exit', () => live.delete(child));
   let out = '';
