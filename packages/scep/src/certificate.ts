@@ -18,9 +18,9 @@ export interface ParsedCertificate {
   readonly subject: Uint8Array;
   /** Serial number content octets (two's complement, as encoded). */
   readonly serial: Uint8Array;
+  /** The serial number's whole INTEGER element, as encoded (for IssuerAndSerialNumber). */
+  readonly serialElement: Uint8Array;
   readonly publicKey: KeyObject;
-  /** The certificate as asn1js parsed it, for composing structures that carry it. */
-  readonly tree: asn1js.Sequence;
 }
 
 /**
@@ -64,12 +64,14 @@ function parseCertificateUncached(der: Uint8Array, tree?: asn1js.AsnType): Parse
   ) {
     throw new ScepError('malformed', 'certificate: not an X.509 certificate');
   }
+  // Copies of the few elements used later, not the tree: a cached certificate kept its whole parse (~25 kB of
+  // asn1js objects) alive as long as its bytes, e.g. every signer certificate of a client's pre-built requests.
   return new LazyCertificate(
     der,
-    asn as asn1js.Sequence,
     new Uint8Array(issuer.valueBeforeDecodeView),
     new Uint8Array(subject.valueBeforeDecodeView),
     new Uint8Array(serial.valueBlock.valueHexView),
+    new Uint8Array(serial.valueBeforeDecodeView),
     fromSchema('certificate public key', () => publicKeyFromSpki(spki.valueBeforeDecodeView, spki)),
   );
 }
@@ -85,10 +87,10 @@ class LazyCertificate implements ParsedCertificate {
 
   constructor(
     readonly der: Uint8Array,
-    readonly tree: asn1js.Sequence,
     readonly issuer: Uint8Array,
     readonly subject: Uint8Array,
     readonly serial: Uint8Array,
+    readonly serialElement: Uint8Array,
     readonly publicKey: KeyObject,
   ) {}
 
@@ -112,9 +114,7 @@ export function subjectKeyIdentifier(pc: ParsedCertificate): Uint8Array {
 
 /** IssuerAndSerialNumber (RFC 5652 §10.2.4) of a certificate, from the elements already parsed. */
 export function issuerAndSerialSchema(pc: ParsedCertificate): asn1js.Sequence {
-  const tbs = (pc.tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
-  const off = tbs[0]!.idBlock.tagClass === 3 ? 1 : 0;
-  return new asn1js.Sequence({ value: [encodedElement(pc.issuer), tbs[off]!] });
+  return new asn1js.Sequence({ value: [encodedElement(pc.issuer), encodedElement(pc.serialElement)] });
 }
 
 export function issuerAndSerial(pc: ParsedCertificate): pkijs.IssuerAndSerialNumber {
