@@ -75,6 +75,7 @@ export function openStore(config: Config): CertificateStore {
   return new SqliteStore({
     filename: config.store.path ?? dataDirLayout(config.dataDir).sqlite,
     synchronous: config.store.synchronous,
+    checkpointThread: true,
   });
 }
 

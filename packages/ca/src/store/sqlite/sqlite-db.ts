@@ -31,10 +31,13 @@ export class SqliteDb {
   private readonly statements = new Map<string, Statement>();
   readonly #wal: Required<WalSync> | undefined;
 
+  readonly #onCommit: (() => void) | undefined;
+
   constructor(
     readonly raw: Db,
-    options: { walSync?: WalSync } = {},
+    options: { walSync?: WalSync; onCommit?: () => void } = {},
   ) {
+    this.#onCommit = options.onCommit;
     const w = options.walSync;
     this.#wal = w && {
       fd: w.fd,
@@ -97,11 +100,14 @@ export class SqliteDb {
 
   #commit<T>(fn: () => T): T {
     this.assertOpen();
+    let result: T;
     try {
-      return this.raw.transaction(fn).immediate();
+      result = this.raw.transaction(fn).immediate();
     } catch (err) {
       throw wrap(err);
     }
+    this.#onCommit?.();
+    return result;
   }
 
   /**

@@ -36,6 +36,7 @@ import type { EnrollmentActivityQuery, EnrollmentActivityRow } from '../activity
 import * as audit from './sqlite-audit.js';
 import * as certs from './sqlite-certificates.js';
 import { SqliteDb } from './sqlite-db.js';
+import { WalCheckpointer, WRITER_AUTOCHECKPOINT } from './wal-checkpointer.js';
 import type { SqliteContext } from './sqlite-db.js';
 import * as outbox from './sqlite-outbox.js';
 import * as records from './sqlite-records.js';
@@ -54,6 +55,11 @@ export interface SqliteStoreOptions extends StoreCommonOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a writer waits for another connection's lock before failing; default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL on a thread of its own (`WalCheckpointer`) instead of inside commits on the event loop.
+   * For a database file in WAL mode; default false. `scepkit serve` turns it on.
+   */
+  checkpointThread?: boolean;
 }
 
 /**
@@ -71,9 +77,18 @@ export class SqliteStore implements CertificateStore {
   private readonly ctx: SqliteContext;
   private readonly random: (size: number) => Uint8Array;
 
+  readonly #checkpointer: WalCheckpointer | undefined;
+
   constructor(options: SqliteStoreOptions) {
     this.random = options.randomBytes ?? nodeRandomBytes;
-    this.ctx = { db: openDatabase(options), now: options.clock ?? (() => new Date()) };
+    const opened = openDatabase(options);
+    this.#checkpointer = opened.checkpointer;
+    this.ctx = { db: opened.db, now: options.clock ?? (() => new Date()) };
+  }
+
+  /** The WAL checkpoint thread, when `checkpointThread` started one. */
+  get checkpointer(): WalCheckpointer | undefined {
+    return this.#checkpointer;
   }
 
   async migrate(): Promise<number> {
@@ -110,6 +125,8 @@ export class SqliteStore implements CertificateStore {
   }
 
   async close(): Promise<void> {
+    // The thread's connection first: the writer's, closed last, then checkpoints the rest and removes the WAL.
+    await this.#checkpointer?.close();
     this.ctx.db.close();
   }
 
@@ -231,17 +248,31 @@ export class SqliteStore implements CertificateStore {
   }
 }
 
-function openDatabase(options: SqliteStoreOptions): SqliteDb {
+function openDatabase(options: SqliteStoreOptions): { db: SqliteDb; checkpointer?: WalCheckpointer } {
   let raw: Database.Database | undefined;
   let walFd: number | undefined;
+  let checkpointer: WalCheckpointer | undefined;
   try {
     raw = new Database(options.filename);
     raw.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     const wal = raw.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     raw.pragma('foreign_keys = ON');
+    if (wal && options.checkpointThread && !raw.memory) {
+      const writer = raw;
+      checkpointer = new WalCheckpointer(resolve(options.filename), {
+        onFailure: () => {
+          if (writer.open) writer.pragma('wal_autocheckpoint = 1000');
+        },
+      });
+      raw.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`);
+    }
+    const onCommit = checkpointer && checkpointer.committed.bind(checkpointer);
     if (options.synchronous !== 'FULL' || !wal) {
       raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      return new SqliteDb(raw);
+      return {
+        db: new SqliteDb(raw, onCommit ? { onCommit } : {}),
+        ...(checkpointer ? { checkpointer } : {}),
+      };
     }
     // FULL, by scepkit (see `WalSync`): NORMAL commits, then fdatasync of the WAL file.
     raw.pragma('synchronous = NORMAL');
@@ -255,8 +286,12 @@ function openDatabase(options: SqliteStoreOptions): SqliteDb {
     } finally {
       closeSync(dir);
     }
-    return new SqliteDb(raw, { walSync: { fd: walFd } });
+    return {
+      db: new SqliteDb(raw, { walSync: { fd: walFd }, ...(onCommit ? { onCommit } : {}) }),
+      ...(checkpointer ? { checkpointer } : {}),
+    };
   } catch (err) {
+    void checkpointer?.close();
     raw?.close();
     if (walFd !== undefined) closeSync(walFd);
     throw new StoreError('database', 'cannot open SQLite database', err);
