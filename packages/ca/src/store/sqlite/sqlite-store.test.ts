@@ -15,24 +15,30 @@ import { SqliteStore } from './sqlite-store.js';
 import type { WorkerJob, WorkerResult } from './sqlite-worker.test.fixture.js';
 import { FakeClock, makeCert, randomSerial } from '../conformance/harness.js';
 
-runStoreConformance({
-  name: 'sqlite',
-  async createDatabase() {
-    const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
-    const opened: CertificateStore[] = [];
-    return {
-      async open(options) {
-        const store = new SqliteStore({ filename: join(dir, 'ca.db'), ...options });
-        opened.push(store);
-        return store;
-      },
-      async drop() {
-        for (const s of opened) await s.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  },
-});
+// Every store behaviour, and again with the WAL checkpoint thread running.
+for (const [name, thread] of [
+  ['sqlite', {}],
+  ['sqlite-checkpoint-thread', { checkpointThread: true }],
+] as const) {
+  runStoreConformance({
+    name,
+    async createDatabase() {
+      const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+      const opened: CertificateStore[] = [];
+      return {
+        async open(options) {
+          const store = new SqliteStore({ filename: join(dir, 'ca.db'), ...thread, ...options });
+          opened.push(store);
+          return store;
+        },
+        async drop() {
+          for (const s of opened) await s.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  });
+}
 
 test('sqlite/wal-hashed-challenges-append-only-audit', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));

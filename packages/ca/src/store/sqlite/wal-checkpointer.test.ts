@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { runStoreConformance } from '../conformance/index.js';
 import { FakeClock, makeCert } from '../conformance/harness.js';
-import type { CertificateStore } from '../types.js';
 import { SqliteStore } from './sqlite-store.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -31,26 +29,6 @@ function rowsInDatabaseFile(filename: string, dir: string, table: string): numbe
     db.close();
   }
 }
-
-// Every store behaviour again, with the checkpoint thread running.
-runStoreConformance({
-  name: 'sqlite-checkpoint-thread',
-  async createDatabase() {
-    const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
-    const opened: CertificateStore[] = [];
-    return {
-      async open(options) {
-        const store = new SqliteStore({ filename: join(dir, 'ca.db'), checkpointThread: true, ...options });
-        opened.push(store);
-        return store;
-      },
-      async drop() {
-        for (const s of opened) await s.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  },
-});
 
 test('wal-checkpointer/copies-the-wal-into-the-database-file-on-its-thread', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'scepkit-ckpt-'));
