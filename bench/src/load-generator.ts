@@ -194,7 +194,7 @@ export interface Metered {
 
 /**
  * V8's full collection, for the load generator's own heap. Built requests (an Intune one is ~11 kB with its 6 kB
- * challenge) and the garbage of building them fill the old generation, and a mark-compact of 60–120 ms in the
+ * challenge) and the garbage of building them fill the old generation, and a mark-compact of 50–160 ms in the
  * middle of a timed loop delayed every answer that arrived meanwhile: the tail of the open loop measured the
  * load generator, not the server.
  */
