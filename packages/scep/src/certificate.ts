@@ -66,12 +66,14 @@ function parseCertificateUncached(der: Uint8Array, tree?: asn1js.AsnType): Parse
   }
   // Copies of the few elements used later, not the tree: a cached certificate kept its whole parse (~25 kB of
   // asn1js objects) alive as long as its bytes, e.g. every signer certificate of a client's pre-built requests.
+  const serialElement = new Uint8Array(serial.valueBeforeDecodeView);
   return new LazyCertificate(
     der,
     new Uint8Array(issuer.valueBeforeDecodeView),
     new Uint8Array(subject.valueBeforeDecodeView),
-    new Uint8Array(serial.valueBlock.valueHexView),
-    new Uint8Array(serial.valueBeforeDecodeView),
+    // The contents are the element's last bytes.
+    serialElement.subarray(serialElement.length - serial.valueBlock.valueHexView.length),
+    serialElement,
     fromSchema('certificate public key', () => publicKeyFromSpki(spki.valueBeforeDecodeView, spki)),
   );
 }

@@ -37,7 +37,7 @@ import * as audit from './sqlite-audit.js';
 import * as certs from './sqlite-certificates.js';
 import { SqliteDb } from './sqlite-db.js';
 import { WalCheckpointer, WRITER_AUTOCHECKPOINT } from './wal-checkpointer.js';
-import type { SqliteContext } from './sqlite-db.js';
+import type { SqliteContext, WalSync } from './sqlite-db.js';
 import * as outbox from './sqlite-outbox.js';
 import * as records from './sqlite-records.js';
 import { assertKnownVersions } from '../migration.js';
@@ -266,13 +266,17 @@ function openDatabase(options: SqliteStoreOptions): { db: SqliteDb; checkpointer
       });
       raw.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`);
     }
-    const onCommit = checkpointer && checkpointer.committed.bind(checkpointer);
+    const [conn, ckpt] = [raw, checkpointer];
+    const opened = (walSync?: WalSync) => {
+      const db = new SqliteDb(conn, {
+        ...(walSync ? { walSync } : {}),
+        ...(ckpt ? { onCommit: () => ckpt.committed() } : {}),
+      });
+      return ckpt ? { db, checkpointer: ckpt } : { db };
+    };
     if (options.synchronous !== 'FULL' || !wal) {
       raw.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      return {
-        db: new SqliteDb(raw, onCommit ? { onCommit } : {}),
-        ...(checkpointer ? { checkpointer } : {}),
-      };
+      return opened();
     }
     // FULL, by scepkit (see `WalSync`): NORMAL commits, then fdatasync of the WAL file.
     raw.pragma('synchronous = NORMAL');
@@ -286,10 +290,7 @@ function openDatabase(options: SqliteStoreOptions): { db: SqliteDb; checkpointer
     } finally {
       closeSync(dir);
     }
-    return {
-      db: new SqliteDb(raw, { walSync: { fd: walFd }, ...(onCommit ? { onCommit } : {}) }),
-      ...(checkpointer ? { checkpointer } : {}),
-    };
+    return opened({ fd: walFd });
   } catch (err) {
     void checkpointer?.close();
     raw?.close();
