@@ -19,6 +19,7 @@ import { prefillPostgres, prefillSqlite } from './prefill.js';
 import {
   ceilingTable,
   clusterTable,
+  growthRoundsTable,
   growthTable,
   intuneTable,
   openLoopTable,
@@ -35,6 +36,9 @@ const concurrencies = args.numbers('concurrency', [1, 2, 8, 32]);
 const growthConcurrencies = args.numbers('growth-concurrency', [1, 8]);
 const growthSizes = args.numbers('growth', [0, 10_000, 100_000]);
 if (growthSizes[0] !== 0) throw new Error('--growth must start with 0');
+// Rounds after the series, each a fresh store (0 stored) and the filled one back to back, in alternating order:
+// this VM's speed drifts by 10-25% over minutes, so only such pairs tell what the stored certificates cost.
+const growthRounds = args.number('growth-rounds', quick ? 0 : 3);
 const maxSeconds = args.number('max-seconds', quick ? 60 : 300);
 const warmup = args.number('warmup', quick ? 10 : 50);
 const keys = args.number('keys', 64);
@@ -134,10 +138,17 @@ if (want('micromdm')) {
 }
 
 const growth: GrowthPoint[] = [];
+/** A store for one server: its scepkit `store` config and what removes it afterwards. */
+interface FreshStore {
+  config: Record<string, unknown>;
+  remove(): Promise<void>;
+}
+
 async function growthSeries(
   store: string,
   fill: (template: Uint8Array, n: number) => Promise<number>,
-  config?: Record<string, unknown>,
+  config: Record<string, unknown>,
+  fresh: (round: number) => FreshStore,
 ) {
   const dir = join(work, `growth-${store}`);
   let stored = 0;
@@ -153,6 +164,43 @@ async function growthSeries(
     for (const result of results) growth.push({ store, stored: size, fillSeconds, result });
     stored = size + results.reduce((a, r) => a + r.sent, warmup);
   }
+  const largest = growthSizes.at(-1)!;
+  if (largest === 0) return;
+  const runFresh = async (round: number) => {
+    const empty = fresh(round);
+    try {
+      const results = await scepkitSeries(
+        join(work, `growth-${store}-fresh-${round}`),
+        growthConcurrencies,
+        growthCount,
+        `${store}@0 round ${round}`,
+        empty.config,
+      );
+      for (const result of results) growth.push({ store, stored: 0, fillSeconds: 0, result, round });
+    } finally {
+      await empty.remove();
+    }
+  };
+  const runFilled = async (round: number) => {
+    const results = await scepkitSeries(
+      dir,
+      growthConcurrencies,
+      growthCount,
+      `${store}@${largest} round ${round}`,
+      config,
+    );
+    for (const result of results) growth.push({ store, stored: largest, fillSeconds: 0, result, round });
+  };
+  // The order alternates, so that a drift within a round does not always favour the same store.
+  for (let round = 1; round <= growthRounds; round++) {
+    if (round % 2) {
+      await runFresh(round);
+      await runFilled(round);
+    } else {
+      await runFilled(round);
+      await runFresh(round);
+    }
+  }
 }
 if (want('sqlite')) {
   await stage('sqlite growth', () =>
@@ -160,6 +208,8 @@ if (want('sqlite')) {
       'sqlite',
       (template, n) => prefillSqlite(join(work, 'growth-sqlite', 'scepkit.db'), template, n),
       sqliteConfig,
+      // Each fresh store is its own data directory (`scepkit.db` in it): nothing to drop.
+      () => ({ config: sqliteConfig, remove: async () => {} }),
     ),
   );
 }
@@ -168,7 +218,18 @@ if (args.flag('postgres')) {
   const config = { type: 'postgres', url: pgUrl, schema };
   await stage('postgres growth', async () => {
     try {
-      await growthSeries('postgres', (template, n) => prefillPostgres(pgUrl, schema, template, n), config);
+      await growthSeries(
+        'postgres',
+        (template, n) => prefillPostgres(pgUrl, schema, template, n),
+        config,
+        (round) => {
+          const freshSchema = `${schema}_fresh${round}`;
+          return {
+            config: { ...config, schema: freshSchema },
+            remove: () => dropPostgresSchema(pgUrl, freshSchema),
+          };
+        },
+      );
     } finally {
       await dropPostgresSchema(pgUrl, schema);
     }
@@ -240,6 +301,8 @@ const lines = [
   ceiling && scepkit.length ? ceilingTable(ceiling.signsPerSecond, cores, scepkit) : '',
   '',
   growth.length ? growthTable(growth) : '',
+  '',
+  growth.some((g) => g.round !== undefined) ? growthRoundsTable(growth) : '',
   '',
   intune ? intuneTable(intune) : '',
   '',

@@ -105,9 +105,12 @@ export interface GrowthPoint {
   stored: number;
   fillSeconds: number;
   result: PointResult;
+  /** Set for the back-to-back rounds after the series: a fresh store and the filled one. */
+  round?: number;
 }
 
-export function growthTable(points: readonly GrowthPoint[]): string {
+export function growthTable(all: readonly GrowthPoint[]): string {
+  const points = all.filter((g) => g.round === undefined);
   const rows = points.map((g) => {
     const base = points.find(
       (b) => b.store === g.store && b.stored === 0 && b.result.concurrency === g.result.concurrency,
@@ -140,6 +143,75 @@ export function growthTable(points: readonly GrowthPoint[]): string {
       'server CPU ms/enr',
       'vs 0 stored',
       'load avg',
+    ],
+    rows,
+  );
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const percent = (n: number) => `${signed(n)}%`;
+
+/**
+ * The rounds run back to back: per store and concurrency, the filled store against the fresh one of the same
+ * round (run just before or just after it), round by round, for throughput and server CPU per enrollment, and the median change.
+ */
+export function growthRoundsTable(points: readonly GrowthPoint[]): string {
+  const rounds = points.filter((g) => g.round !== undefined);
+  const rows: string[][] = [];
+  const keys = new Map<string, { store: string; concurrency: number }>();
+  for (const g of rounds)
+    keys.set(`${g.store}/${g.result.concurrency}`, { store: g.store, concurrency: g.result.concurrency });
+  for (const { store, concurrency } of keys.values()) {
+    const pairs: { filled: GrowthPoint; empty: GrowthPoint }[] = [];
+    for (const filled of rounds) {
+      if (filled.store !== store || filled.result.concurrency !== concurrency || filled.stored === 0)
+        continue;
+      const empty = rounds.find(
+        (e) =>
+          e.store === store &&
+          e.result.concurrency === concurrency &&
+          e.stored === 0 &&
+          e.round === filled.round,
+      );
+      if (empty) pairs.push({ filled, empty });
+    }
+    if (pairs.length === 0) continue;
+    const throughput = pairs.map(
+      (p) => (p.filled.result.enrollmentsPerSecond / p.empty.result.enrollmentsPerSecond - 1) * 100,
+    );
+    const cpu = pairs.map(
+      (p) => (p.filled.result.cpuMsPerEnrollment / p.empty.result.cpuMsPerEnrollment - 1) * 100,
+    );
+    rows.push([
+      store,
+      String(pairs[0]!.filled.stored),
+      String(concurrency),
+      pairs
+        .map((p) => `${f(p.empty.result.enrollmentsPerSecond)} / ${f(p.filled.result.enrollmentsPerSecond)}`)
+        .join(', '),
+      throughput.map((n) => percent(n)).join(', '),
+      percent(median(throughput)),
+      cpu.map((n) => percent(n)).join(', '),
+      percent(median(cpu)),
+      String(pairs.reduce((a, p) => a + p.empty.result.failed + p.filled.result.failed, 0)),
+    ]);
+  }
+  return table(
+    [
+      'store',
+      'certs stored',
+      'conc.',
+      'enr/s fresh / filled, per round',
+      'throughput change, per round',
+      'median',
+      'server CPU ms/enr change, per round',
+      'median',
+      'failed',
     ],
     rows,
   );
