@@ -4,10 +4,49 @@ import type { CertificateStore } from '@scepkit/ca';
 import { vacuumAnalyze } from './postgres.js';
 
 /**
- * Adds certificate rows through the store API (`CertificateStore.issue`, out-of-band issuance with its audit
- * event), `count` of them, `parallel` at a time. The DER is a template certificate whose last 16 bytes are
- * replaced by the serial, so thumbprints are distinct; stores do not parse it.
+ * The rows one enrollment leaves in a store, written through the store API as the authority writes them for a
+ * PKCSReq: the transaction begun, then the certificate issued against it with its audit event. The DER is
+ * `template` with its last 16 bytes replaced by the serial, so thumbprints are distinct; stores do not parse it.
  */
+export async function enrollmentRows(
+  store: CertificateStore,
+  template: Uint8Array,
+  i: number,
+): Promise<void> {
+  const key = { transactionId: randomBytes(20).toString('hex'), profile: 'default' };
+  await store.beginTransaction({ ...key, requestHash: randomBytes(32).toString('hex'), csr: null });
+  const serialBytes = randomBytes(16);
+  // Positive, no leading zero nibble (the store wants lowercase hex without leading zeros).
+  serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x10;
+  const serial = serialBytes.toString('hex');
+  const der = new Uint8Array(template);
+  der.set(serialBytes, der.length - 16);
+  const subject = `CN=device-${i}-${serial.slice(0, 8)},O=scepkit-bench`;
+  const notBefore = new Date();
+  await store.issue({
+    certificate: {
+      serial,
+      der,
+      subject,
+      sans: [`dns:d${i}.example.com`],
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + 365 * 86400_000),
+      profile: 'default',
+      transactionId: key.transactionId,
+    },
+    transaction: key,
+    audit: {
+      actor: 'scep',
+      action: 'issue',
+      transactionId: key.transactionId,
+      serial,
+      subject,
+      details: { profile: 'default', messageType: 'PKCSReq', validatedByIntune: false },
+    },
+  });
+}
+
+/** `count` enrollments' rows (`enrollmentRows`), `parallel` at a time; returns the seconds taken. */
 export async function prefill(
   store: CertificateStore,
   template: Uint8Array,
@@ -15,24 +54,9 @@ export async function prefill(
   parallel: number,
 ): Promise<number> {
   const t0 = performance.now();
-  const notBefore = new Date();
-  const notAfter = new Date(notBefore.getTime() + 365 * 86400_000);
   let next = 0;
   const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const serialBytes = randomBytes(16);
-      // Positive, no leading zero nibble (the store wants lowercase hex without leading zeros).
-      serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x10;
-      const serial = serialBytes.toString('hex');
-      const der = new Uint8Array(template);
-      der.set(serialBytes, der.length - 16);
-      const subject = `CN=prefill-${i}-${serial.slice(0, 8)},O=scepkit-bench`;
-      await store.issue({
-        certificate: { serial, der, subject, sans: [], notBefore, notAfter, profile: 'default' },
-        audit: { actor: 'system', action: 'issue', subject, details: { bench: 'prefill' } },
-      });
-    }
+    while (next < count) await enrollmentRows(store, template, next++);
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return (performance.now() - t0) / 1000;

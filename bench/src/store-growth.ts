@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '@scepkit/ca';
 import { Args } from './args.js';
+import { enrollmentRows, prefill } from './prefill.js';
 
 const args = new Args(process.argv.slice(2));
 const stored = args.number('stored', 100_000);
@@ -20,40 +21,6 @@ const rounds = args.number('rounds', 2);
 const work = mkdtempSync(join(tmpdir(), 'scepkit-store-growth-'));
 const der = new Uint8Array(randomBytes(1000));
 
-/** One enrollment's writes, as the authority makes them for a PKCSReq with a static challenge. */
-async function enrollment(store: SqliteStore, i: number): Promise<void> {
-  const key = { transactionId: randomBytes(20).toString('hex'), profile: 'default' };
-  await store.beginTransaction({ ...key, requestHash: randomBytes(32).toString('hex'), csr: null });
-  const serialBytes = randomBytes(16);
-  serialBytes[0] = (serialBytes[0]! & 0x7f) | 0x10;
-  const serial = serialBytes.toString('hex');
-  const cert = new Uint8Array(der);
-  cert.set(serialBytes, cert.length - 16);
-  const subject = `CN=device-${i},O=scepkit-bench`;
-  const now = new Date();
-  await store.issue({
-    certificate: {
-      serial,
-      der: cert,
-      subject,
-      sans: [`dns:d${i}.example.com`],
-      notBefore: now,
-      notAfter: new Date(now.getTime() + 365 * 86400_000),
-      profile: 'default',
-      transactionId: key.transactionId,
-    },
-    transaction: key,
-    audit: {
-      actor: 'scep',
-      action: 'issue',
-      transactionId: key.transactionId,
-      serial,
-      subject,
-      details: { profile: 'default', messageType: 'PKCSReq', validatedByIntune: false },
-    },
-  });
-}
-
 /**
  * A store file with `n` enrollments (transaction, certificate and audit rows, as a real store has), made once and
  * copied for each measurement.
@@ -62,12 +29,7 @@ async function template(n: number): Promise<string> {
   const file = join(work, `template-${n}.db`);
   const store = new SqliteStore({ filename: file, synchronous: 'NORMAL' });
   await store.migrate();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < n) await enrollment(store, next++);
-    }),
-  );
+  await prefill(store, der, n, 16);
   await store.close();
   return file;
 }
@@ -84,13 +46,13 @@ async function measure(
     checkpointThread: true,
   });
   try {
-    for (let i = 0; i < 300; i++) await enrollment(store, 1_000_000 + i); // warm-up
+    for (let i = 0; i < 300; i++) await enrollmentRows(store, der, 1_000_000 + i); // warm-up
     let next = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < count) await enrollment(store, 2_000_000 + next++);
+        while (next < count) await enrollmentRows(store, der, 2_000_000 + next++);
       }),
     );
     const wall = performance.now() - t0;
