@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fstatSync, openSync, statSync } from 'node:fs';
+import { fstatSync, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +227,49 @@ test('sqlite/group-commit: concurrent issues share one commit, a failing one fai
     n: number;
   };
   assert.equal(audits.n, 11, 'the failed one left no audit row either');
+});
+
+/** SQLite's temporary files (statement journals, sorter spills) this process has open; unlinked at creation. */
+function openTempFiles(): string[] {
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return ''; // closed meanwhile (readdir's own descriptor)
+    }
+  });
+  return links.filter((l) => l.includes('etilqs_'));
+}
+
+test('sqlite/temp-store: a group commit keeps its statement journals in memory, not in temporary files', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'scepkit-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const clock = new FakeClock();
+  // issue() reads the clock inside the group commit, after the savepoints of the issues queued before it.
+  const seen: string[] = [];
+  const now = (): Date => {
+    seen.push(...openTempFiles());
+    return clock.now();
+  };
+  const store = new SqliteStore({ filename: join(dir, 'ca.db'), synchronous: 'FULL', clock: now });
+  t.after(() => store.close());
+  await store.migrate();
+  const n = 24;
+  const keys = Array.from({ length: n }, (_, i) => ({ transactionId: `tx-${i}`, profile: 'intune' }));
+  for (const key of keys) await store.beginTransaction({ ...key, requestHash: 'ab'.repeat(32) });
+  seen.length = 0;
+  const issued = await Promise.all(
+    keys.map((key) =>
+      store.issue({
+        certificate: makeCert(clock, { transactionId: key.transactionId }),
+        transaction: key,
+        audit: { actor: 'scep', action: 'issue', details: { pad: 'x'.repeat(2000) } },
+      }),
+    ),
+  );
+  assert.equal(issued.length, n);
+  assert.equal((await store.searchCertificates({})).length, n, 'all committed');
+  assert.deepEqual(seen, [], 'no temporary file was open inside the commit');
 });
 
 /** A WAL-mode connection at NORMAL whose WAL fsyncs are held until the test releases them. */
