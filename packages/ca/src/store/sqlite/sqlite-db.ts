@@ -1,5 +1,5 @@
 import { fdatasync, fdatasyncSync, closeSync } from 'node:fs';
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { Dialect } from '../query-builder.js';
 
@@ -32,12 +32,18 @@ export class SqliteDb {
   readonly #wal: Required<WalSync> | undefined;
 
   readonly #onCommit: (() => void) | undefined;
+  /**
+   * Runs its argument in a transaction (a savepoint when one is open). Made once: better-sqlite3's
+   * `transaction(fn)` builds four wrappers and defines their properties on every call.
+   */
+  readonly #inTransaction: Transaction<(fn: () => unknown) => unknown>;
 
   constructor(
     readonly raw: Db,
     options: { walSync?: WalSync; onCommit?: () => void } = {},
   ) {
     this.#onCommit = options.onCommit;
+    this.#inTransaction = raw.transaction((fn: () => unknown) => fn());
     const w = options.walSync;
     this.#wal = w && {
       fd: w.fd,
@@ -102,7 +108,7 @@ export class SqliteDb {
     this.assertOpen();
     let result: T;
     try {
-      result = this.raw.transaction(fn).immediate();
+      result = this.#inTransaction.immediate(fn) as T;
     } catch (err) {
       throw wrap(err);
     }
@@ -164,7 +170,7 @@ export class SqliteDb {
         batch.map((item) => {
           try {
             // Nested in the outer transaction, better-sqlite3 runs this as a savepoint.
-            return { ok: true as const, value: this.raw.transaction(item.fn)() };
+            return { ok: true as const, value: this.#inTransaction(item.fn) };
           } catch (error) {
             return { ok: false as const, error: wrap(error) };
           }
