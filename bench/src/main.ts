@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver, the RSA ceiling, growth
+ * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver (and in rounds at concurrency 1), the RSA ceiling, growth
  * with the number of stored certificates, the cost of Intune validation (against the emulator) and one vs
  * two server processes on one PostgreSQL. Prints Markdown tables; writes bench/dist/results/<time>.json.
  */
@@ -23,9 +23,10 @@ import {
   growthTable,
   intuneTable,
   openLoopTable,
+  ratioRoundsTable,
   throughputTable,
 } from './report.js';
-import type { GrowthPoint } from './report.js';
+import type { GrowthPoint, RatioRound } from './report.js';
 import { REPO, runMicromdm, rsaSignsPerSecond, startScepkit } from './servers.js';
 
 const args = new Args(process.argv.slice(2));
@@ -39,6 +40,10 @@ if (growthSizes[0] !== 0) throw new Error('--growth must start with 0');
 // Rounds after the series, each a fresh store (0 stored) and the filled one back to back, in alternating order:
 // this VM's speed drifts by 10-25% over minutes, so only such pairs tell what the stored certificates cost.
 const growthRounds = args.number('growth-rounds', quick ? 0 : 3);
+// Rounds of scepkit and micromdm at concurrency 1 back to back, in alternating order, each on a fresh store/depot:
+// the ratio at concurrency 1 is a target, and the main stage measures the two servers minutes apart.
+const ratioRounds = args.number('ratio-rounds', quick ? 0 : 3);
+const ratioCount = args.number('ratio-count', count);
 const maxSeconds = args.number('max-seconds', quick ? 60 : 300);
 const warmup = args.number('warmup', quick ? 10 : 50);
 const keys = args.number('keys', 64);
@@ -134,6 +139,42 @@ if (want('micromdm')) {
       keys,
       timeoutSeconds: maxSeconds * concurrencies.length + 600,
     });
+  });
+}
+
+const ratio: RatioRound[] = [];
+if (want('ratio') && ratioRounds > 0) {
+  await stage('ratio rounds', async () => {
+    const runScepkit = async (round: number) =>
+      (
+        await scepkitSeries(
+          join(work, `ratio-scepkit-${round}`),
+          [1],
+          ratioCount,
+          `round ${round}`,
+          sqliteConfig,
+        )
+      )[0]!;
+    const runMm = (round: number) =>
+      runMicromdm({
+        dir: join(work, `ratio-micromdm-${round}`),
+        concurrencies: [1],
+        count: ratioCount,
+        maxSeconds,
+        warmup,
+        keys,
+        timeoutSeconds: maxSeconds + 600,
+      })[0]!;
+    // The order alternates, so that a drift within a round does not always favour the same server.
+    for (let round = 1; round <= ratioRounds; round++) {
+      if (round % 2) {
+        const scepkitPoint = await runScepkit(round);
+        ratio.push({ round, scepkit: scepkitPoint, micromdm: runMm(round) });
+      } else {
+        const micromdmPoint = runMm(round);
+        ratio.push({ round, scepkit: await runScepkit(round), micromdm: micromdmPoint });
+      }
+    }
   });
 }
 
@@ -281,6 +322,7 @@ const out = {
   ceiling,
   scepkit,
   micromdm,
+  ratio,
   growth,
   intune,
   cluster,
@@ -299,6 +341,8 @@ const lines = [
   scepkit.length || micromdm.length ? throughputTable(scepkit, micromdm) : '',
   '',
   ceiling && scepkit.length ? ceilingTable(ceiling.signsPerSecond, cores, scepkit) : '',
+  '',
+  ratio.length ? ratioRoundsTable(ratio) : '',
   '',
   growth.length ? growthTable(growth) : '',
   '',

@@ -217,6 +217,38 @@ export function growthRoundsTable(points: readonly GrowthPoint[]): string {
   );
 }
 
+/** One round of `--ratio-rounds`: scepkit and micromdm at concurrency 1, back to back. */
+export interface RatioRound {
+  round: number;
+  scepkit: PointResult;
+  micromdm: PointResult;
+}
+
+/** scepkit against micromdm at concurrency 1, round by round, and the median ratio. */
+export function ratioRoundsTable(rounds: readonly RatioRound[]): string {
+  const ratios = rounds.map((r) => r.scepkit.enrollmentsPerSecond / r.micromdm.enrollmentsPerSecond);
+  const rows = rounds.map((r, i) => [
+    String(r.round),
+    r.round % 2 ? 'scepkit' : 'micromdm',
+    `${f(r.scepkit.enrollmentsPerSecond)} / ${f(r.micromdm.enrollmentsPerSecond)}`,
+    `${f(r.scepkit.cpuMsPerEnrollment, 2)} / ${f(r.micromdm.cpuMsPerEnrollment, 2)}`,
+    `${errorRate(r.scepkit)} / ${errorRate(r.micromdm)}`,
+    f(ratios[i]!, 2),
+  ]);
+  rows.push(['median', '', '', '', '', f(median(ratios), 2)]);
+  return table(
+    [
+      'round (c=1)',
+      'first',
+      'enr/s scepkit / micromdm',
+      'server CPU ms/enr scepkit / micromdm',
+      'errors scepkit / micromdm',
+      'x micromdm',
+    ],
+    rows,
+  );
+}
+
 const CALL_NAMES: Record<string, string> = {
   validateRequest: 'validate',
   successNotification: 'success',
