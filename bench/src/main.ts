@@ -1,7 +1,7 @@
 /*
- * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver (and in rounds at concurrency 1), the RSA ceiling, growth
- * with the number of stored certificates, the cost of Intune validation (against the emulator) and one vs
- * two server processes on one PostgreSQL. Prints Markdown tables; writes bench/dist/results/<time>.json.
+ * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver (also in alternated rounds at
+ * concurrency 1), the RSA ceiling, growth with the number of stored certificates, the cost of Intune validation
+ * (against the emulator) and one vs two server processes on one PostgreSQL. Prints Markdown tables; writes bench/dist/results/<time>.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
