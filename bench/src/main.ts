@@ -1,7 +1,8 @@
 /*
  * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver (also in alternated rounds at
  * concurrency 1), the RSA ceiling, growth with the number of stored certificates, the cost of Intune validation
- * (against the emulator) and one vs two server processes on one PostgreSQL. Prints Markdown tables; writes bench/dist/results/<time>.json.
+ * (against the emulator) and one vs two server processes on one PostgreSQL. Prints Markdown tables; writes
+ * bench/dist/results/<time>.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -169,10 +170,10 @@ if (want('ratio') && ratioRounds > 0) {
     for (let round = 1; round <= ratioRounds; round++) {
       if (round % 2) {
         const scepkitPoint = await runScepkit(round);
-        ratio.push({ round, scepkit: scepkitPoint, micromdm: runMm(round) });
+        ratio.push({ round, first: 'scepkit', scepkit: scepkitPoint, micromdm: runMm(round) });
       } else {
         const micromdmPoint = runMm(round);
-        ratio.push({ round, scepkit: await runScepkit(round), micromdm: micromdmPoint });
+        ratio.push({ round, first: 'micromdm', scepkit: await runScepkit(round), micromdm: micromdmPoint });
       }
     }
   });

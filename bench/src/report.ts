@@ -220,6 +220,8 @@ export function growthRoundsTable(points: readonly GrowthPoint[]): string {
 /** One round of `--ratio-rounds`: scepkit and micromdm at concurrency 1, back to back. */
 export interface RatioRound {
   round: number;
+  /** The server measured first in this round. */
+  first: 'scepkit' | 'micromdm';
   scepkit: PointResult;
   micromdm: PointResult;
 }
@@ -229,7 +231,7 @@ export function ratioRoundsTable(rounds: readonly RatioRound[]): string {
   const ratios = rounds.map((r) => r.scepkit.enrollmentsPerSecond / r.micromdm.enrollmentsPerSecond);
   const rows = rounds.map((r, i) => [
     String(r.round),
-    r.round % 2 ? 'scepkit' : 'micromdm',
+    r.first,
     `${f(r.scepkit.enrollmentsPerSecond)} / ${f(r.micromdm.enrollmentsPerSecond)}`,
     `${f(r.scepkit.cpuMsPerEnrollment, 2)} / ${f(r.micromdm.cpuMsPerEnrollment, 2)}`,
     `${errorRate(r.scepkit)} / ${errorRate(r.micromdm)}`,
