@@ -52,7 +52,9 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
     ...(opts.signingTime
       ? [attribute(OID.signingTime, new asn1js.UTCTime({ valueDate: opts.signingTime }))]
       : []),
-    ...opts.attributes.map((a) => a.toSchema()),
+    // Each attribute's type as a cached OID element: pkijs's `toSchema` would rebuild the OID from its dotted form
+    // and encode it arc by arc (SCEP's are ten arcs long) on every reply.
+    ...opts.attributes.map((a) => attribute(a.type, ...(a.values as asn1js.AsnType[]))),
     attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: messageDigest })),
   ];
   // DER sorts a SET OF by the encodings of its elements (X.690 §11.6); verifiers that re-encode the attributes
@@ -114,9 +116,9 @@ export async function buildSignedData(opts: SignOptions): Promise<Uint8Array> {
   return new Uint8Array(ci.toBER());
 }
 
-function attribute(type: string, value: asn1js.AsnType): asn1js.Sequence {
+function attribute(type: string, ...values: asn1js.AsnType[]): asn1js.Sequence {
   return new asn1js.Sequence({
-    value: [oidElement(type), new asn1js.Set({ value: [value] })],
+    value: [oidElement(type), new asn1js.Set({ value: values })],
   });
 }
 
