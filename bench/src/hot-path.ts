@@ -1,45 +1,55 @@
 /*
  * In-process timing of the server's request-path steps on distinct pre-built PKCSReq messages, next to the raw
- * costs they should approach (a plain asn1js parse, node's native X509Certificate, the RSA operations).
+ * costs they should approach (a plain asn1js parse, node's native X509Certificate, the RSA operations), and of the
+ * reply's encoding with the signatures left out (a fixed 256-byte value stands in for each).
  *   node bench/dist/hot-path.js [--count 200]
  */
-import { X509Certificate, constants, createPrivateKey, privateDecrypt, randomBytes, sign } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import { parseCsr } from '@scepkit/ca';
 import {
+  X509Certificate,
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  privateDecrypt,
+  randomBytes,
+  sign,
+} from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { buildCertificate, parseCsr } from '@scepkit/ca';
+import type { Signer } from '@scepkit/ca';
+import {
+  buildCertRep,
   decodePkiMessage,
   keyObjectDecrypter,
   openScepRequest,
   parseCertificate,
   selfSignedCertificate,
 } from '@scepkit/scep';
-import type { PkiMessage } from '@scepkit/scep';
+import type { PkiMessage, ScepSigner } from '@scepkit/scep';
 import { Args } from './args.js';
 import { buildRequests, keyPool } from './messages.js';
 
 const args = new Args(process.argv.slice(2));
 const count = args.number('count', 200);
 const [raKey] = await keyPool(1);
-const raCert = selfSignedCertificate({
-  // DER of the Name CN=bench RA
-  subject: new Uint8Array(
-    new asn1js.Sequence({
-      value: [
-        new asn1js.Set({
-          value: [
-            new asn1js.Sequence({
-              value: [
-                new asn1js.ObjectIdentifier({ value: '2.5.4.3' }),
-                new asn1js.Utf8String({ value: 'bench RA' }),
-              ],
-            }),
-          ],
-        }),
-      ],
-    }).toBER(),
-  ),
-  privateKey: raKey!.privateKey,
-});
+// DER of the Name CN=bench RA
+const raName = new Uint8Array(
+  new asn1js.Sequence({
+    value: [
+      new asn1js.Set({
+        value: [
+          new asn1js.Sequence({
+            value: [
+              new asn1js.ObjectIdentifier({ value: '2.5.4.3' }),
+              new asn1js.Utf8String({ value: 'bench RA' }),
+            ],
+          }),
+        ],
+      }),
+    ],
+  }).toBER(),
+);
+const raCert = selfSignedCertificate({ subject: raName, privateKey: raKey!.privateKey });
+const raSpki = new Uint8Array(createPublicKey(raKey!.privateKey).export({ type: 'spki', format: 'der' }));
 const decrypter = keyObjectDecrypter(raCert, raKey!.privateKey);
 const requests = await buildRequests({
   count,
@@ -78,6 +88,62 @@ await time('openScepRequest (EnvelopedData, RSA decrypt, CSR check)', (i) =>
   openScepRequest(messages[i]!, [decrypter]),
 );
 await time('parseCsr (@scepkit/ca policy)', (i) => parseCsr(csrs[i] as Uint8Array));
+// The reply side without its two RSA signatures, which the thread pool makes: what is left is encoding (asn1js),
+// the content encryption and the RSA public-key encryption of its key.
+const fixedSignature = new Uint8Array(randomBytes(256));
+const caSigner: Signer = {
+  algorithm: { oid: '1.2.840.113549.1.1.11', keyType: 'rsa', hash: 'SHA-256' },
+  publicKeySpki: raSpki,
+  sign: () => Promise.resolve(fixedSignature),
+};
+const raSigner: ScepSigner = { certificate: raCert, keyType: 'rsa', sign: () => fixedSignature };
+const clientAuthEku = new Uint8Array(
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.3.6.1.5.5.7.3.2' })] }).toBER(),
+);
+// A key identifier extension value: an OCTET STRING (0x04) or a SEQUENCE of one [0] (0x30), 20 bytes of id.
+const keyId = (tag: 0x04 | 0x30) =>
+  tag === 0x04
+    ? new Uint8Array(new asn1js.OctetString({ valueHex: randomBytes(20) }).toBER())
+    : new Uint8Array(
+        new asn1js.Sequence({
+          value: [
+            new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: randomBytes(20) }),
+          ],
+        }).toBER(),
+      );
+const issued: Uint8Array[] = [];
+await time('buildCertificate (4 extensions), signature left out', async (i) => {
+  issued[i] = await buildCertificate(
+    {
+      serial: new Uint8Array([0x40, ...randomBytes(15)]),
+      issuer: raName,
+      subject: raName,
+      spki: raSpki,
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 365 * 86_400_000),
+      extensions: [
+        { oid: '2.5.29.15', critical: true, value: new Uint8Array([3, 2, 5, 160]) },
+        { oid: '2.5.29.37', critical: false, value: clientAuthEku },
+        { oid: '2.5.29.14', critical: false, value: keyId(0x04) },
+        { oid: '2.5.29.35', critical: false, value: keyId(0x30) },
+      ],
+    },
+    caSigner,
+  );
+});
+await time('buildCertRep SUCCESS (envelope, two SignedData), signature left out', (i) =>
+  buildCertRep({
+    request: messages[i]!,
+    status: 'SUCCESS',
+    certificates: [issued[i]!],
+    includeCertificates: [raCert],
+    signer: raSigner,
+    requestCipher: opened[i]!.cipher,
+  }),
+);
+await time('buildCertRep FAILURE, signature left out', (i) =>
+  buildCertRep({ request: messages[i]!, status: 'FAILURE', failInfo: 'badRequest', signer: raSigner }),
+);
 await time('RSA-2048 private decrypt (raw, baseline)', () =>
   privateDecrypt({ key: rsaKey, padding: constants.RSA_NO_PADDING }, block),
 );
