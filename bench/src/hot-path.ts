@@ -14,7 +14,7 @@ import {
   sign,
 } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { buildCertificate, parseCsr } from '@scepkit/ca';
+import { OID, buildCertificate, parseCsr } from '@scepkit/ca';
 import type { Signer } from '@scepkit/ca';
 import {
   buildCertRep,
@@ -92,25 +92,22 @@ await time('parseCsr (@scepkit/ca policy)', (i) => parseCsr(csrs[i] as Uint8Arra
 // the content encryption and the RSA public-key encryption of its key.
 const fixedSignature = new Uint8Array(randomBytes(256));
 const caSigner: Signer = {
-  algorithm: { oid: '1.2.840.113549.1.1.11', keyType: 'rsa', hash: 'SHA-256' },
+  algorithm: { oid: OID.sha256WithRSAEncryption, keyType: 'rsa', hash: 'SHA-256' },
   publicKeySpki: raSpki,
   sign: () => Promise.resolve(fixedSignature),
 };
 const raSigner: ScepSigner = { certificate: raCert, keyType: 'rsa', sign: () => fixedSignature };
-const clientAuthEku = new Uint8Array(
-  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.3.6.1.5.5.7.3.2' })] }).toBER(),
+const der = (el: asn1js.AsnType) => new Uint8Array(el.toBER());
+const clientAuthEku = der(
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.clientAuth })] }),
 );
-// A key identifier extension value: an OCTET STRING (0x04) or a SEQUENCE of one [0] (0x30), 20 bytes of id.
-const keyId = (tag: 0x04 | 0x30) =>
-  tag === 0x04
-    ? new Uint8Array(new asn1js.OctetString({ valueHex: randomBytes(20) }).toBER())
-    : new Uint8Array(
-        new asn1js.Sequence({
-          value: [
-            new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: randomBytes(20) }),
-          ],
-        }).toBER(),
-      );
+// keyIdentifier OCTET STRING, and AuthorityKeyIdentifier SEQUENCE { [0] keyIdentifier }
+const subjectKeyId = der(new asn1js.OctetString({ valueHex: randomBytes(20) }));
+const authorityKeyId = der(
+  new asn1js.Sequence({
+    value: [new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: randomBytes(20) })],
+  }),
+);
 const issued: Uint8Array[] = [];
 await time('buildCertificate (4 extensions), signature left out', async (i) => {
   issued[i] = await buildCertificate(
@@ -122,10 +119,11 @@ await time('buildCertificate (4 extensions), signature left out', async (i) => {
       notBefore: new Date(),
       notAfter: new Date(Date.now() + 365 * 86_400_000),
       extensions: [
-        { oid: '2.5.29.15', critical: true, value: new Uint8Array([3, 2, 5, 160]) },
-        { oid: '2.5.29.37', critical: false, value: clientAuthEku },
-        { oid: '2.5.29.14', critical: false, value: keyId(0x04) },
-        { oid: '2.5.29.35', critical: false, value: keyId(0x30) },
+        // digitalSignature and keyEncipherment
+        { oid: OID.keyUsage, critical: true, value: new Uint8Array([3, 2, 5, 160]) },
+        { oid: OID.extKeyUsage, critical: false, value: clientAuthEku },
+        { oid: OID.subjectKeyIdentifier, critical: false, value: subjectKeyId },
+        { oid: OID.authorityKeyIdentifier, critical: false, value: authorityKeyId },
       ],
     },
     caSigner,
