@@ -68,6 +68,11 @@ export interface SeriesOptions extends PointOptions {
   warmup: number;
   pool: readonly PoolKey[];
   log?: (line: string) => void;
+  /**
+   * A server without GetCACert or CertReps (the floor): requests are encrypted to `recipient` and the answers
+   * checked by `check`.
+   */
+  fixed?: { recipient: Uint8Array; check: AnswerCheck };
 }
 
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -258,12 +263,20 @@ export function pointResult(
 }
 
 /**
+ * How a timed loop's answers are checked: as CertReps signed by these CA/RA certificates (`verifyAnswers`), or by
+ * a stage's own function (the floor server answers with fixed bytes).
+ */
+export type AnswerCheck =
+  | CaCerts
+  | ((requests: readonly PreparedRequest[], answers: readonly Answer[], sent: number) => Promise<Verified>);
+
+/**
  * Closed loop: `concurrency` loops each send a pre-built request and wait for its answer, round-robin over
  * the targets; then every answer is verified.
  */
 export async function runPoint(
   o: PointOptions,
-  ca: CaCerts,
+  check: AnswerCheck,
   requests: readonly PreparedRequest[],
   concurrency: number,
 ): Promise<PointOutcome> {
@@ -286,7 +299,10 @@ export async function runPoint(
   const seconds = (performance.now() - t0) / 1000;
   const metered = meter();
   sender.close();
-  const verified = await verifyAnswers(requests, answers, next, ca);
+  const verified =
+    typeof check === 'function'
+      ? await check(requests, answers, next)
+      : await verifyAnswers(requests, answers, next, check);
   return {
     result: pointResult(o, concurrency, next, seconds, latencies, verified, metered),
     serials: verified.serials,
@@ -306,16 +322,19 @@ export function pointLine(r: PointResult): string {
 /** GetCACert, warm-up, then one point per concurrency, each with freshly built distinct requests. */
 export async function runSeries(o: SeriesOptions): Promise<PointResult[]> {
   const log = o.log ?? (() => {});
-  const ca = await getCaCerts(o.targets[0]!.url);
+  const ca = o.fixed
+    ? { all: [o.fixed.recipient], recipient: o.fixed.recipient }
+    : await getCaCerts(o.targets[0]!.url);
+  const check = o.fixed?.check ?? ca;
   const build = (count: number, tag: string) =>
     buildRequests({ count, pool: o.pool, recipient: ca.recipient, challenge: o.challenge, tag });
   if (o.warmup > 0) {
-    await runPoint({ ...o, maxSeconds: 120 }, ca, await build(o.warmup, `${o.label ?? ''}w`), 1);
+    await runPoint({ ...o, maxSeconds: 120 }, check, await build(o.warmup, `${o.label ?? ''}w`), 1);
   }
   const results: PointResult[] = [];
   for (const c of o.concurrencies) {
     const requests = await build(o.count, `${o.label ?? ''}c${c}`);
-    const { result } = await runPoint(o, ca, requests, c);
+    const { result } = await runPoint(o, check, requests, c);
     log(pointLine(result));
     results.push(result);
   }

@@ -1,8 +1,8 @@
 /*
  * `npm run bench [-- --quick] [-- --postgres]`: scepkit vs micromdm scepserver (also in alternated rounds at
- * concurrency 1), the RSA ceiling, growth with the number of stored certificates, the cost of Intune validation
- * (against the emulator) and one vs two server processes on one PostgreSQL. Prints Markdown tables; writes
- * bench/dist/results/<time>.json.
+ * concurrency 1), the RSA ceiling, the floor (a server that makes only the RSA operations and one fdatasync),
+ * growth with the number of stored certificates, the cost of Intune validation (against the emulator) and one vs
+ * two server processes on one PostgreSQL. Prints Markdown tables; writes bench/dist/results/<time>.json.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -10,6 +10,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Args } from './args.js';
 import { clusterStage } from './cluster-stage.js';
+import { floorStage } from './floor-stage.js';
 import type { ClusterResults } from './cluster-stage.js';
 import { intuneStage } from './intune-stage.js';
 import type { IntuneResults } from './intune-stage.js';
@@ -20,6 +21,7 @@ import { prefillPostgres, prefillSqlite } from './prefill.js';
 import {
   ceilingTable,
   clusterTable,
+  floorTable,
   growthRoundsTable,
   growthTable,
   intuneTable,
@@ -139,6 +141,22 @@ if (want('micromdm')) {
       warmup,
       keys,
       timeoutSeconds: maxSeconds * concurrencies.length + 600,
+    });
+  });
+}
+
+// What any Node.js server could reach here: the RSA operations and one durable write, nothing else.
+let floor: PointResult[] = [];
+if (want('floor')) {
+  await stage('floor', async () => {
+    floor = await floorStage({
+      dir: join(work, 'floor'),
+      pool,
+      concurrencies,
+      count,
+      warmup,
+      maxSeconds,
+      log,
     });
   });
 }
@@ -323,6 +341,7 @@ const out = {
   ceiling,
   scepkit,
   micromdm,
+  floor,
   ratio,
   growth,
   intune,
@@ -342,6 +361,8 @@ const lines = [
   scepkit.length || micromdm.length ? throughputTable(scepkit, micromdm) : '',
   '',
   ceiling && scepkit.length ? ceilingTable(ceiling.signsPerSecond, cores, scepkit) : '',
+  '',
+  floor.length ? floorTable(ceiling?.signsPerSecond, floor, scepkit, micromdm) : '',
   '',
   ratio.length ? ratioRoundsTable(ratio) : '',
   '',

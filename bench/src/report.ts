@@ -15,6 +15,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 
 const errorRate = (r: PointResult) => `${f((r.failed / Math.max(1, r.sent)) * 100)}%`;
 const loadAvg = (r: PointResult) => `${f(r.loadAvgBefore, 2)} -> ${f(r.loadAvgAfter, 2)}`;
+const share = (n: number) => (Number.isFinite(n) ? `${f(n * 100)}%` : 'n/a');
 const signed = (n: number, digits = 1) => `${n >= 0 ? '+' : ''}${f(n, digits)}`;
 
 function failures(r: PointResult): string {
@@ -97,6 +98,52 @@ export function ceilingTable(signsPerSecond: number, cores: number, scepkit: rea
         `${f((c1 ? 1000 / c1.cpuMsPerEnrollment / perCore : NaN) * 100)}%`,
       ],
     ],
+  );
+}
+
+/**
+ * The floor (only the three RSA operations and an fdatasync over Node's HTTP server) per concurrency: its share
+ * of the RSA ceiling of one core, its ratio to micromdm, and scepkit's throughput as a share of it.
+ */
+export function floorTable(
+  signsPerSecond: number | undefined,
+  floor: readonly PointResult[],
+  scepkit: readonly PointResult[],
+  micromdm: readonly PointResult[],
+): string {
+  const perCore = (signsPerSecond ?? NaN) / 3;
+  const rows = floor.map((r) => {
+    const at = (points: readonly PointResult[]) =>
+      points.find((p) => p.concurrency === r.concurrency)?.enrollmentsPerSecond ?? NaN;
+    return [
+      String(r.concurrency),
+      `${r.ok}/${r.sent}`,
+      f(r.enrollmentsPerSecond),
+      f(r.p50Ms, 2),
+      f(r.p99Ms, 2),
+      f(r.cpuMsPerEnrollment, 2),
+      f(r.loadGenCpuMsPerEnrollment, 2),
+      share(r.enrollmentsPerSecond / perCore),
+      share(1000 / r.cpuMsPerEnrollment / perCore),
+      f(r.enrollmentsPerSecond / at(micromdm), 2),
+      share(at(scepkit) / r.enrollmentsPerSecond),
+    ];
+  });
+  return table(
+    [
+      'conc.',
+      'ok/sent',
+      'floor enr/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU ms/enr',
+      'load gen. CPU ms/enr',
+      'of the one-core ceiling',
+      'CPU-bound view',
+      'floor x micromdm',
+      'scepkit / floor',
+    ],
+    rows,
   );
 }
 

@@ -157,6 +157,20 @@ export async function startScepkit(dataDir: string, o: ScepkitOptions = {}): Pro
   };
 }
 
+const FLOOR_MAIN = join(REPO, 'bench', 'dist', 'floor-server.js');
+
+/** The floor server (`floor-server.ts`) on 127.0.0.1, with scepkit's shipped Node.js options. */
+export async function startFloor(
+  dataFile: string,
+  replyBytes: number,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const s = await spawnServer(
+    [...SHIPPED_NODE_OPTIONS, FLOOR_MAIN, '--data', dataFile, '--reply-bytes', String(replyBytes)],
+    { name: 'floor', cwd: REPO, env: process.env, ready: /floor listening on (\S+)/ },
+  );
+  return { url: s.match[1]!, pid: s.pid, stop: s.stop };
+}
+
 /**
  * The micromdm leg: `scepserver` has no bind-address flag, so it runs in a private network namespace with
  * only loopback, and the load generator runs there too. Bounded by `timeoutSeconds`.
