@@ -184,14 +184,45 @@ if (want('ratio') && ratioRounds > 0) {
         keys,
         timeoutSeconds: maxSeconds + 600,
       })[0]!;
+    // With the floor stage, the floor runs between the two in each round.
+    const runFloor = async (round: number) =>
+      want('floor')
+        ? (
+            await floorStage({
+              dir: join(work, `ratio-floor-${round}`),
+              pool,
+              concurrencies: [1],
+              count: ratioCount,
+              warmup,
+              maxSeconds,
+              log,
+            })
+          )[0]
+        : undefined;
+    const withFloor = (point: PointResult | undefined) => (point ? { floor: point } : {});
     // The order alternates, so that a drift within a round does not always favour the same server.
     for (let round = 1; round <= ratioRounds; round++) {
       if (round % 2) {
         const scepkitPoint = await runScepkit(round);
-        ratio.push({ round, first: 'scepkit', scepkit: scepkitPoint, micromdm: runMm(round) });
+        const floorPoint = await runFloor(round);
+        const micromdmPoint = runMm(round);
+        ratio.push({
+          round,
+          first: 'scepkit',
+          scepkit: scepkitPoint,
+          micromdm: micromdmPoint,
+          ...withFloor(floorPoint),
+        });
       } else {
         const micromdmPoint = runMm(round);
-        ratio.push({ round, first: 'micromdm', scepkit: await runScepkit(round), micromdm: micromdmPoint });
+        const floorPoint = await runFloor(round);
+        ratio.push({
+          round,
+          first: 'micromdm',
+          scepkit: await runScepkit(round),
+          micromdm: micromdmPoint,
+          ...withFloor(floorPoint),
+        });
       }
     }
   });

@@ -271,11 +271,17 @@ export interface RatioRound {
   first: 'scepkit' | 'micromdm';
   scepkit: PointResult;
   micromdm: PointResult;
+  /** The floor server, run between the two, when the floor stage is on. */
+  floor?: PointResult;
 }
 
-/** scepkit against micromdm at concurrency 1, round by round, and the median ratio. */
+/** scepkit against micromdm (and the floor) at concurrency 1, round by round, and the median ratios. */
 export function ratioRoundsTable(rounds: readonly RatioRound[]): string {
   const ratios = rounds.map((r) => r.scepkit.enrollmentsPerSecond / r.micromdm.enrollmentsPerSecond);
+  const floors = rounds.map((r) => (r.floor ? r.floor.enrollmentsPerSecond : NaN));
+  const floorRatios = rounds.map((r, i) => floors[i]! / r.micromdm.enrollmentsPerSecond);
+  const ofFloor = rounds.map((r, i) => r.scepkit.enrollmentsPerSecond / floors[i]!);
+  const withFloor = floors.some(Number.isFinite);
   const rows = rounds.map((r, i) => [
     String(r.round),
     r.first,
@@ -283,8 +289,17 @@ export function ratioRoundsTable(rounds: readonly RatioRound[]): string {
     `${f(r.scepkit.cpuMsPerEnrollment, 2)} / ${f(r.micromdm.cpuMsPerEnrollment, 2)}`,
     `${errorRate(r.scepkit)} / ${errorRate(r.micromdm)}`,
     f(ratios[i]!, 2),
+    ...(withFloor ? [f(floors[i]!), f(floorRatios[i]!, 2), share(ofFloor[i]!)] : []),
   ]);
-  rows.push(['median', '', '', '', '', f(median(ratios), 2)]);
+  rows.push([
+    'median',
+    '',
+    '',
+    '',
+    '',
+    f(median(ratios), 2),
+    ...(withFloor ? [f(median(floors)), f(median(floorRatios), 2), share(median(ofFloor))] : []),
+  ]);
   return table(
     [
       'round (c=1)',
@@ -293,6 +308,7 @@ export function ratioRoundsTable(rounds: readonly RatioRound[]): string {
       'server CPU ms/enr scepkit / micromdm',
       'errors scepkit / micromdm',
       'x micromdm',
+      ...(withFloor ? ['floor enr/s', 'floor x micromdm', 'scepkit / floor'] : []),
     ],
     rows,
   );
