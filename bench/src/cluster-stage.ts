@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { getCaCerts, pointLine, runPoint } from './load-generator.js';
-import type { PointResult, Target } from './load-generator.js';
+import type { PointResult, StageOptions, Target } from './load-generator.js';
 import { buildRequests } from './messages.js';
-import type { PoolKey } from './messages.js';
 import {
   countPostgresCertificates,
   dropPostgresSchema,
@@ -23,15 +22,8 @@ export interface ClusterPoint {
   workers?: number;
 }
 
-export interface ClusterStageOptions {
-  dir: string;
+export interface ClusterStageOptions extends StageOptions {
   postgresUrl: string;
-  pool: readonly PoolKey[];
-  concurrencies: readonly number[];
-  count: number;
-  warmup: number;
-  maxSeconds: number;
-  log: (line: string) => void;
 }
 
 export interface ClusterResults {

@@ -2,8 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '@scepkit/scep';
 import { runSeries } from './load-generator.js';
-import type { Answer, PointResult, Verified } from './load-generator.js';
-import type { PoolKey } from './messages.js';
+import type { Answer, PointResult, StageOptions, Verified } from './load-generator.js';
 import { startFloor } from './servers.js';
 
 /** The size of the floor's answers: about what scepkit's SUCCESS CertRep to a bench request weighs. */
@@ -38,15 +37,7 @@ async function checkFloor(
  * The floor (`floor-server.ts`): the same load generator, requests and concurrencies against a server that makes
  * only an enrollment's three RSA operations and one group-committed fdatasync, over Node's own HTTP server.
  */
-export async function floorStage(o: {
-  dir: string;
-  pool: readonly PoolKey[];
-  concurrencies: readonly number[];
-  count: number;
-  warmup: number;
-  maxSeconds: number;
-  log: (line: string) => void;
-}): Promise<PointResult[]> {
+export async function floorStage(o: StageOptions): Promise<PointResult[]> {
   mkdirSync(o.dir, { recursive: true });
   const floor = await startFloor(join(o.dir, 'issued.bin'), FLOOR_REPLY_BYTES);
   try {

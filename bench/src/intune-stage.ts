@@ -3,7 +3,7 @@ import { buildCsr } from '@scepkit/intune-emulator';
 import type { ExpectedCsr } from '@scepkit/intune-emulator';
 import { IntuneEmulatorProcess } from './intune-emulator.js';
 import { getCaCerts, pointLine, runPoint } from './load-generator.js';
-import type { PointOutcome, PointResult, Target } from './load-generator.js';
+import type { PointOutcome, PointResult, StageOptions, Target } from './load-generator.js';
 import { buildRequests } from './messages.js';
 import type { PoolKey, PreparedRequest } from './messages.js';
 import { runOpenLoop } from './open-loop.js';
@@ -30,20 +30,13 @@ export interface IntuneResults {
   open: IntunePoint<OpenLoopResult>[];
 }
 
-export interface IntuneStageOptions {
-  dir: string;
-  pool: readonly PoolKey[];
-  concurrencies: readonly number[];
-  count: number;
+export interface IntuneStageOptions extends StageOptions {
   /** Open loop: arrival rate (requests/s), number of requests and cap on requests in flight. */
   rate: number;
   openCount: number;
   cap: number;
   /** Simulated devices the challenges are minted for (in turn). */
   devices: number;
-  warmup: number;
-  maxSeconds: number;
-  log: (line: string) => void;
 }
 
 const PATHS: Record<ChallengeKind, string> = { static: '/scep', intune: '/scep/intune' };

@@ -75,6 +75,18 @@ export interface SeriesOptions extends PointOptions {
   fixed?: { recipient: Uint8Array; check: AnswerCheck };
 }
 
+/** What every stage of `main.ts` that runs its own servers is given. */
+export interface StageOptions {
+  /** A directory of its own under the bench's work directory. */
+  dir: string;
+  pool: readonly PoolKey[];
+  concurrencies: readonly number[];
+  count: number;
+  warmup: number;
+  maxSeconds: number;
+  log: (line: string) => void;
+}
+
 export const REQUEST_TIMEOUT_MS = 60_000;
 /** Idle keep-alive sockets are dropped after this (each request sets its own REQUEST_TIMEOUT_MS). */
 const IDLE_SOCKET_MS = 3_000;
