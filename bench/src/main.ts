@@ -146,18 +146,12 @@ if (want('micromdm')) {
 }
 
 // What any Node.js server could reach here: the RSA operations and one durable write, nothing else.
+const floorSeries = (name: string, concs: readonly number[], n: number) =>
+  floorStage({ dir: join(work, name), pool, concurrencies: concs, count: n, warmup, maxSeconds, log });
 let floor: PointResult[] = [];
 if (want('floor')) {
   await stage('floor', async () => {
-    floor = await floorStage({
-      dir: join(work, 'floor'),
-      pool,
-      concurrencies,
-      count,
-      warmup,
-      maxSeconds,
-      log,
-    });
+    floor = await floorSeries('floor', concurrencies, count);
   });
 }
 
@@ -186,19 +180,7 @@ if (want('ratio') && ratioRounds > 0) {
       })[0]!;
     // With the floor stage, the floor runs between the two in each round.
     const runFloor = async (round: number) =>
-      want('floor')
-        ? (
-            await floorStage({
-              dir: join(work, `ratio-floor-${round}`),
-              pool,
-              concurrencies: [1],
-              count: ratioCount,
-              warmup,
-              maxSeconds,
-              log,
-            })
-          )[0]
-        : undefined;
+      want('floor') ? (await floorSeries(`ratio-floor-${round}`, [1], ratioCount))[0] : undefined;
     const withFloor = (point: PointResult | undefined) => (point ? { floor: point } : {});
     // The order alternates, so that a drift within a round does not always favour the same server.
     for (let round = 1; round <= ratioRounds; round++) {
