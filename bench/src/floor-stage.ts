@@ -8,6 +8,15 @@ import { startFloor } from './servers.js';
 /** The size of the floor's answers: about what scepkit's SUCCESS CertRep to a bench request weighs. */
 export const FLOOR_REPLY_BYTES = 3000;
 
+/** Why an answer is not the floor's: none, a network error, another status or another body length. */
+function floorFailure(a: Answer | undefined): string | undefined {
+  if (!a) return 'no answer';
+  if (a.error) return `network: ${a.error}`;
+  if (a.status !== 200) return `HTTP ${a.status}`;
+  if (a.body?.length !== FLOOR_REPLY_BYTES) return 'short answer';
+  return undefined;
+}
+
 /** An answer counts when it is HTTP 200 with the floor's fixed body length. */
 async function checkFloor(
   _requests: readonly unknown[],
@@ -17,16 +26,7 @@ async function checkFloor(
   const failures: Record<string, number> = {};
   let ok = 0;
   for (let i = 0; i < sent; i++) {
-    const a = answers[i];
-    const cause = !a
-      ? 'no answer'
-      : a.error
-        ? `network: ${a.error}`
-        : a.status !== 200
-          ? `HTTP ${a.status}`
-          : a.body?.length !== FLOOR_REPLY_BYTES
-            ? 'short answer'
-            : undefined;
+    const cause = floorFailure(answers[i]);
     if (cause) failures[cause] = (failures[cause] ?? 0) + 1;
     else ok++;
   }

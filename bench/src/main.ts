@@ -181,31 +181,19 @@ if (want('ratio') && ratioRounds > 0) {
     // With the floor stage, the floor runs between the two in each round.
     const runFloor = async (round: number) =>
       want('floor') ? (await floorSeries(`ratio-floor-${round}`, [1], ratioCount))[0] : undefined;
-    const withFloor = (point: PointResult | undefined) => (point ? { floor: point } : {});
     // The order alternates, so that a drift within a round does not always favour the same server.
     for (let round = 1; round <= ratioRounds; round++) {
-      if (round % 2) {
-        const scepkitPoint = await runScepkit(round);
-        const floorPoint = await runFloor(round);
-        const micromdmPoint = runMm(round);
-        ratio.push({
-          round,
-          first: 'scepkit',
-          scepkit: scepkitPoint,
-          micromdm: micromdmPoint,
-          ...withFloor(floorPoint),
-        });
-      } else {
-        const micromdmPoint = runMm(round);
-        const floorPoint = await runFloor(round);
-        ratio.push({
-          round,
-          first: 'micromdm',
-          scepkit: await runScepkit(round),
-          micromdm: micromdmPoint,
-          ...withFloor(floorPoint),
-        });
-      }
+      const scepkitFirst = round % 2 === 1;
+      const scepkitBefore = scepkitFirst ? await runScepkit(round) : undefined;
+      const micromdmBefore = scepkitFirst ? undefined : runMm(round);
+      const floorPoint = await runFloor(round);
+      ratio.push({
+        round,
+        first: scepkitFirst ? 'scepkit' : 'micromdm',
+        scepkit: scepkitBefore ?? (await runScepkit(round)),
+        micromdm: micromdmBefore ?? runMm(round),
+        ...(floorPoint ? { floor: floorPoint } : {}),
+      });
     }
   });
 }
