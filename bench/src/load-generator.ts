@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ScepError, decodeCertRep, keyObjectDecrypter } from '@scepkit/scep';
 import { httpExchange } from './http.js';
+import { RawHttpPool } from './raw-http.js';
 import { buildRequests, caCertsFrom, keyPool } from './messages.js';
 import type { CaCerts, PoolKey, PreparedRequest } from './messages.js';
 import { cpuSeconds, peakRssKiB } from './proc.js';
@@ -90,6 +91,7 @@ export interface StageOptions {
 export const REQUEST_TIMEOUT_MS = 60_000;
 /** Idle keep-alive sockets are dropped after this (each request sets its own REQUEST_TIMEOUT_MS). */
 const IDLE_SOCKET_MS = 3_000;
+const PKI_MESSAGE = 'application/x-pki-message';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -111,7 +113,42 @@ export interface Answer {
   error?: string;
 }
 
-/** A PKIOperation POST sender over one keep-alive agent per target, `maxSockets` each. */
+/** The load generator's HTTP client: a prepared-head HTTP/1.1 client (`raw`, the default) or `node:http`. */
+export type HttpClient = 'raw' | 'node';
+let httpClient: HttpClient = 'raw';
+
+export function useHttpClient(c: string): void {
+  if (c !== 'raw' && c !== 'node') throw new Error(`--http-client must be raw or node, not ${c}`);
+  httpClient = c;
+}
+
+/** The client in use (passed on to the load generator of micromdm's namespace). */
+export function currentHttpClient(): HttpClient {
+  return httpClient;
+}
+
+interface Leg {
+  post(body: Uint8Array): Promise<{ status: number; body: Buffer }>;
+  close(): void;
+}
+
+function nodeLeg(target: URL, maxSockets: number): Leg {
+  // FIFO reuse keeps every socket busy, and an idle one is closed by the agent before the server's
+  // keep-alive timeout (5 s, packages/server limits) closes it: reusing a socket the server is closing at that
+  // moment fails with ECONNRESET, a client-side race that says nothing about the server.
+  const agent = new Agent({ keepAlive: true, maxSockets, scheduling: 'fifo', timeout: IDLE_SOCKET_MS });
+  return {
+    post: (body) => httpExchange(agent, target, 'POST', body, REQUEST_TIMEOUT_MS),
+    close: () => agent.destroy(),
+  };
+}
+
+function rawLeg(target: URL, maxSockets: number): Leg {
+  const pool = new RawHttpPool(target, maxSockets, REQUEST_TIMEOUT_MS, IDLE_SOCKET_MS, PKI_MESSAGE);
+  return { post: (body) => pool.post(body), close: () => pool.destroy() };
+}
+
+/** A PKIOperation POST sender over one keep-alive pool per target, `maxSockets` each. */
 export function pkiSender(
   targets: readonly Target[],
   maxSockets: number,
@@ -119,23 +156,18 @@ export function pkiSender(
   const legs = targets.map((t) => {
     const url = new URL(t.url);
     url.searchParams.set('operation', 'PKIOperation');
-    // FIFO reuse keeps every socket busy, and an idle one is closed by the agent before the server's
-    // keep-alive timeout (5 s, packages/server limits) closes it: reusing a socket the server is closing at that
-    // moment fails with ECONNRESET, a client-side race that says nothing about the server.
-    const agent = new Agent({ keepAlive: true, maxSockets, scheduling: 'fifo', timeout: IDLE_SOCKET_MS });
-    return { url, agent };
+    return httpClient === 'raw' ? rawLeg(url, maxSockets) : nodeLeg(url, maxSockets);
   });
   return {
     async send(i, req) {
-      const leg = legs[i % legs.length]!;
       try {
-        const a = await httpExchange(leg.agent, leg.url, 'POST', req.der, REQUEST_TIMEOUT_MS);
+        const a = await legs[i % legs.length]!.post(req.der);
         return { status: a.status, body: a.body };
       } catch (err) {
         return { status: 0, error: (err as Error).message };
       }
     },
-    close: () => legs.forEach((l) => l.agent.destroy()),
+    close: () => legs.forEach((l) => l.close()),
   };
 }
 

@@ -14,7 +14,7 @@ import { floorStage } from './floor-stage.js';
 import type { ClusterResults } from './cluster-stage.js';
 import { intuneStage } from './intune-stage.js';
 import type { IntuneResults } from './intune-stage.js';
-import { keyPool, runSeries } from './load-generator.js';
+import { keyPool, runSeries, useHttpClient } from './load-generator.js';
 import type { PointResult } from './load-generator.js';
 import { dropPostgresSchema } from './postgres.js';
 import { prefillPostgres, prefillSqlite } from './prefill.js';
@@ -51,6 +51,7 @@ const maxSeconds = args.number('max-seconds', quick ? 60 : 300);
 const warmup = args.number('warmup', quick ? 10 : 50);
 const keys = args.number('keys', 64);
 const only = args.string('only', 'all');
+useHttpClient(args.string('http-client', 'raw'));
 // `FULL` is the product default (an fsync per commit); `NORMAL` shows what the fsyncs cost.
 const sqliteSync = args.string('sqlite-synchronous', 'FULL');
 const sqliteConfig = { type: 'sqlite', synchronous: sqliteSync };

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { currentHttpClient } from './load-generator.js';
 import type { PointResult } from './load-generator.js';
 
 export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -200,7 +201,8 @@ export function runMicromdm(o: {
     done
     node '${LOAD_MAIN}' --server micromdm --url http://127.0.0.1:18080/scep --pid $pid \\
       --challenge bench-secret --concurrency ${o.concurrencies.join(',')} --count ${o.count} \\
-      --max-seconds ${o.maxSeconds} --warmup ${o.warmup} --keys ${o.keys} --out '${results}'
+      --max-seconds ${o.maxSeconds} --warmup ${o.warmup} --keys ${o.keys} --http-client ${currentHttpClient()} \\
+      --out '${results}'
   `;
   const r = spawnSync('unshare', ['--net', 'bash', '-c', script], {
     encoding: 'utf8',
