@@ -6,6 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { ScepError, decodeCertRep, keyObjectDecrypter } from '@scepkit/scep';
 import { httpExchange } from './http.js';
 import { RawHttpPool } from './raw-http.js';
+import type { RawAnswer } from './raw-http.js';
 import { buildRequests, caCertsFrom, keyPool } from './messages.js';
 import type { CaCerts, PoolKey, PreparedRequest } from './messages.js';
 import { cpuSeconds, peakRssKiB } from './proc.js';
@@ -128,7 +129,7 @@ export function currentHttpClient(): HttpClient {
 }
 
 interface Leg {
-  post(body: Uint8Array): Promise<{ status: number; body: Buffer }>;
+  post(body: Uint8Array): Promise<RawAnswer>;
   close(): void;
 }
 

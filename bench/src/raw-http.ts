@@ -102,7 +102,7 @@ class ResponseReader {
 }
 
 /** Decodes a complete chunked body (RFC 9112 §7.1, extensions and trailers skipped); undefined while incomplete. */
-export function decodeChunked(raw: Buffer): Buffer | undefined {
+function decodeChunked(raw: Buffer): Buffer | undefined {
   const out: Buffer[] = [];
   let at = 0;
   for (;;) {
@@ -127,7 +127,7 @@ class Connection {
   readonly socket: Socket;
   private reader: ResponseReader | undefined;
   private pending: Pending | undefined;
-  closed = false;
+  private closed = false;
 
   constructor(
     host: string,

@@ -196,7 +196,7 @@ export async function openRuntime(
     signer: raCert && raKey ? keyObjectSigner(raCert, raKey) : keyObjectSigner(caCert, caKey),
     // In this thread: decrypting on a thread of its own (`workerDecrypter`) measured slower here, 58-61 vs
     // 63-64 enr/s at concurrency 1 and 88 vs 97 at 8; handing off only while other requests were in flight
-    // did not pay either (no faster at 8, +0.3-0.5 CPU ms per enrollment; BENCHMARKS.md, 2026-12-06 22:40).
+    // did not pay either (no faster at 8, +0.3-0.5 CPU ms per enrollment; BENCHMARKS.md, 2026-12-06 22:35).
     decrypters: raCert && raKey ? [keyObjectDecrypter(raCert, raKey)] : [keyObjectDecrypter(caCert, caKey)],
     ...(raCert ? { raCertificates: [raCert] } : {}),
     ...(nextCaChain.length > 0 ? { nextCaChain } : {}),
