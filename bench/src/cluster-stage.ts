@@ -20,10 +20,14 @@ export interface ClusterPoint {
   postgresCpuMsPerEnrollment: number;
   /** Set for the point of one `scepkit serve --workers N` (N worker processes behind one port). */
   workers?: number;
+  /** The round (1-based) the point belongs to. */
+  round: number;
 }
 
 export interface ClusterStageOptions extends StageOptions {
   postgresUrl: string;
+  /** Each round runs the three series once more, in reverse order every other round (default 1). */
+  rounds?: number;
 }
 
 export interface ClusterResults {
@@ -39,11 +43,13 @@ export interface ClusterResults {
 }
 
 /**
- * scepkit on one PostgreSQL schema (fresh per run, dropped after): first one process, then a second
- * `scepkit serve` on the same data directory (same CA keys) and store, the load generator sending round-robin
- * to both, then the built-in cluster mode (`scepkit serve --workers 2`: two workers behind one port). Each
- * point is checked against the store (rows added == successes) and, over the stage, no serial may be issued
- * twice.
+ * scepkit on one PostgreSQL schema (fresh per run, dropped after): one process, two `scepkit serve` processes on
+ * the same data directory (same CA keys) and store with the load generator sending round-robin to both, and the
+ * built-in cluster mode (`scepkit serve --workers 2`: two workers behind one port). All of them start first and
+ * stay up; a series loads only its own (the others are idle). With several rounds the series alternate (one
+ * process, two, workers; then the reverse), so that a ratio compares points run next to each other on a VM whose
+ * speed drifts. Each point is checked against the store (rows added == successes) and, over the stage, no serial
+ * may be issued twice.
  */
 export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResults> {
   const schema = `bench_cluster_${Date.now().toString(36)}`;
@@ -57,17 +63,21 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
   let enrolled = 0;
   try {
     servers.push(await startScepkit(dataDir, { store }));
-    const ca = await getCaCerts(servers[0]!.url);
+    // The other processes start after the first created the CA (no --init): same keys, same store.
+    servers.push(await startScepkit(dataDir, { store, init: false }));
+    // One primary, two workers; CPU and memory are counted over the primary and its workers.
+    servers.push(await startScepkit(dataDir, { store, init: false, env: { SCEPKIT_WORKERS: '2' } }));
+    const [one, two, workers] = servers as [RunningScepkit, RunningScepkit, RunningScepkit];
+    const ca = await getCaCerts(one.url);
     const count = () => countPostgresCertificates(o.postgresUrl, schema);
-    const series = async (label: string, workers?: number) => {
-      const targets: Target[] = servers.map((s) => ({ url: s.url, pid: s.pid }));
-      const width = workers ?? targets.length;
+    const target = (s: RunningScepkit): Target => ({ url: s.url, pid: s.pid });
+    const series = async (label: string, targets: Target[], round: number, width?: number) => {
       const build = (n: number, tag: string) =>
         buildRequests({
           count: n,
           pool: o.pool,
           recipient: ca.recipient,
-          challenge: servers[0]!.challenge,
+          challenge: one.challenge,
           tag,
         });
       const record = (serials: readonly string[]) => {
@@ -77,13 +87,14 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
         }
         enrolled += serials.length;
       };
-      if (o.warmup > 0) {
+      if (o.warmup > 0 && round === 1) {
         // Every process warms up (the kernel spreads a cluster's connections over its workers).
-        const warm = await build(o.warmup * width, `${label}-w`);
-        record((await runPoint({ server: 'scepkit', targets, maxSeconds: 120 }, ca, warm, width)).serials);
+        const n = width ?? targets.length;
+        const warm = await build(o.warmup * n, `${label}-w`);
+        record((await runPoint({ server: 'scepkit', targets, maxSeconds: 120 }, ca, warm, n)).serials);
       }
       for (const c of o.concurrencies) {
-        const requests = await build(o.count, `${label}-c${c}`);
+        const requests = await build(o.count, `${label}-r${round}-c${c}`);
         const before = (await count()).rows;
         const postgresCpu = await startBackendMeter(o.postgresUrl, schema);
         const { result, serials } = await runPoint(
@@ -97,19 +108,26 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
         const storedRows = (await count()).rows - before;
         o.log(
           `${pointLine(result)}; store +${storedRows} rows, ` +
-            `PostgreSQL ${postgresCpuMsPerEnrollment.toFixed(2)} CPU-ms/enr`,
+            `PostgreSQL ${postgresCpuMsPerEnrollment.toFixed(2)} CPU-ms/enr` +
+            ((o.rounds ?? 1) > 1 ? ` (round ${round})` : ''),
         );
-        points.push({ result, storedRows, postgresCpuMsPerEnrollment, ...(workers ? { workers } : {}) });
+        points.push({
+          result,
+          storedRows,
+          postgresCpuMsPerEnrollment,
+          round,
+          ...(width ? { workers: width } : {}),
+        });
       }
     };
-    await series('pg x1');
-    // The second process starts after the first created the CA (no --init): same keys, same store.
-    servers.push(await startScepkit(dataDir, { store, init: false }));
-    await series('pg x2');
-    for (const s of servers.splice(0).reverse()) await s.stop();
-    // One primary, two workers; CPU and memory are counted over the primary and its workers.
-    servers.push(await startScepkit(dataDir, { store, init: false, env: { SCEPKIT_WORKERS: '2' } }));
-    await series('pg --workers 2', 2);
+    const order = [
+      (round: number) => series('pg x1', [target(one)], round),
+      (round: number) => series('pg x2', [target(one), target(two)], round),
+      (round: number) => series('pg --workers 2', [target(workers)], round, 2),
+    ];
+    for (let round = 1; round <= Math.max(1, o.rounds ?? 1); round++) {
+      for (const run of round % 2 ? order : [...order].reverse()) await run(round);
+    }
     const end = await count();
     return {
       schema,

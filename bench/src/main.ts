@@ -63,6 +63,7 @@ const openCount = args.number('open-count', Math.max(count, 1000));
 const openCap = args.number('open-cap', 64);
 const OPEN_TARGET_P99_MS = 50;
 const clusterConcurrencies = args.numbers('cluster-concurrency', [8, 32]);
+const clusterRounds = args.number('cluster-rounds', quick ? 1 : 3);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 const work = mkdtempSync(join(tmpdir(), 'scepkit-bench-'));
@@ -325,6 +326,7 @@ if (want('cluster')) {
       postgresUrl: pgUrl,
       pool,
       concurrencies: clusterConcurrencies,
+      rounds: clusterRounds,
       count,
       warmup,
       maxSeconds,

@@ -1,4 +1,4 @@
-import type { ClusterResults } from './cluster-stage.js';
+import type { ClusterPoint, ClusterResults } from './cluster-stage.js';
 import type { IntunePoint, IntuneResults } from './intune-stage.js';
 import type { PointResult } from './load-generator.js';
 import type { OpenLoopResult } from './open-loop.js';
@@ -433,17 +433,24 @@ export function openLoopTable(points: readonly IntunePoint<OpenLoopResult>[], ta
 
 /** One vs two scepkit processes, and one `serve --workers 2`, on one PostgreSQL, with the store check of each point. */
 export function clusterTable(c: ClusterResults): string {
-  const rows = c.points.map(({ result: r, storedRows, postgresCpuMsPerEnrollment, workers }) => {
+  const rounds = new Set(c.points.map((p) => p.round)).size;
+  // Each point against the one-process point of the same round and concurrency.
+  const ratioOf = ({ result: r, round }: ClusterPoint) => {
     const one = c.points.find(
-      (b) => b.result.processes === 1 && !b.workers && b.result.concurrency === r.concurrency,
+      (b) =>
+        b.result.processes === 1 && !b.workers && b.round === round && b.result.concurrency === r.concurrency,
     );
-    const ratio = one ? r.enrollmentsPerSecond / one.result.enrollmentsPerSecond : NaN;
+    return one ? r.enrollmentsPerSecond / one.result.enrollmentsPerSecond : NaN;
+  };
+  const rows = c.points.map((p) => {
+    const { result: r, storedRows, postgresCpuMsPerEnrollment, workers } = p;
     return [
+      ...(rounds > 1 ? [String(p.round)] : []),
       workers ? `${workers} (serve --workers ${workers})` : String(r.processes),
       String(r.concurrency),
       `${r.ok}/${r.sent}`,
       f(r.enrollmentsPerSecond),
-      r.processes > 1 || workers ? f(ratio, 2) : '',
+      r.processes > 1 || workers ? f(ratioOf(p), 2) : '',
       f(r.p50Ms),
       f(r.p99Ms),
       f(r.cpuMsPerEnrollment, 2),
@@ -458,9 +465,33 @@ export function clusterTable(c: ClusterResults): string {
       loadAvg(r),
     ];
   });
+  const medians: string[][] = [];
+  if (rounds > 1) {
+    const kinds = [
+      ...new Set(c.points.map((p) => `${p.workers ?? 0}/${p.result.processes}/${p.result.concurrency}`)),
+    ];
+    for (const kind of kinds) {
+      const same = c.points.filter(
+        (p) => `${p.workers ?? 0}/${p.result.processes}/${p.result.concurrency}` === kind,
+      );
+      const { result: r, workers } = same[0]!;
+      const several = r.processes > 1 || workers !== undefined;
+      medians.push([
+        workers ? `${workers} (serve --workers ${workers})` : String(r.processes),
+        String(r.concurrency),
+        f(median(same.map((p) => p.result.enrollmentsPerSecond))),
+        several ? f(median(same.map(ratioOf)), 2) : '',
+        several ? same.map((p) => f(ratioOf(p), 2)).join(', ') : '',
+        f(median(same.map((p) => p.result.cpuMsPerEnrollment)), 2),
+        f(median(same.map((p) => p.postgresCpuMsPerEnrollment)), 2),
+        f(median(same.map((p) => p.result.loadGenCpuMsPerEnrollment)), 2),
+      ]);
+    }
+  }
   return [
     table(
       [
+        ...(rounds > 1 ? ['round'] : []),
         'processes',
         'conc.',
         'ok/sent',
@@ -481,6 +512,26 @@ export function clusterTable(c: ClusterResults): string {
       ],
       rows,
     ),
+    ...(rounds > 1
+      ? [
+          '',
+          `Medians over the ${rounds} rounds (each ratio against the one process of its own round):`,
+          '',
+          table(
+            [
+              'processes',
+              'conc.',
+              'enr/s',
+              'x one process',
+              'per round',
+              'server CPU ms/enr',
+              'PostgreSQL CPU ms/enr',
+              'load-gen CPU ms/enr',
+            ],
+            medians,
+          ),
+        ]
+      : []),
     '',
     `Store after the stage: ${c.storeRows} certificate rows, ${c.storeDistinctSerials} distinct serials, ` +
       `${c.enrolled} successful enrollments (warm-ups included); serials issued twice over the stage: ` +
