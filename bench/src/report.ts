@@ -467,13 +467,9 @@ export function clusterTable(c: ClusterResults): string {
   });
   const medians: string[][] = [];
   if (rounds > 1) {
-    const kinds = [
-      ...new Set(c.points.map((p) => `${p.workers ?? 0}/${p.result.processes}/${p.result.concurrency}`)),
-    ];
-    for (const kind of kinds) {
-      const same = c.points.filter(
-        (p) => `${p.workers ?? 0}/${p.result.processes}/${p.result.concurrency}` === kind,
-      );
+    const kindOf = (p: ClusterPoint) => `${p.workers ?? 0}/${p.result.processes}/${p.result.concurrency}`;
+    for (const kind of new Set(c.points.map(kindOf))) {
+      const same = c.points.filter((p) => kindOf(p) === kind);
       const { result: r, workers } = same[0]!;
       const several = r.processes > 1 || workers !== undefined;
       medians.push([
