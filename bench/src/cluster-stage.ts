@@ -61,6 +61,7 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
   const allSerials = new Set<string>();
   let duplicateSerials = 0;
   let enrolled = 0;
+  const rounds = Math.max(1, o.rounds ?? 1);
   try {
     servers.push(await startScepkit(dataDir, { store }));
     // The other processes start after the first created the CA (no --init): same keys, same store.
@@ -109,7 +110,7 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
         o.log(
           `${pointLine(result)}; store +${storedRows} rows, ` +
             `PostgreSQL ${postgresCpuMsPerEnrollment.toFixed(2)} CPU-ms/enr` +
-            ((o.rounds ?? 1) > 1 ? ` (round ${round})` : ''),
+            (rounds > 1 ? ` (round ${round})` : ''),
         );
         points.push({
           result,
@@ -125,7 +126,7 @@ export async function clusterStage(o: ClusterStageOptions): Promise<ClusterResul
       (round: number) => series('pg x2', [target(one), target(two)], round),
       (round: number) => series('pg --workers 2', [target(workers)], round, 2),
     ];
-    for (let round = 1; round <= Math.max(1, o.rounds ?? 1); round++) {
+    for (let round = 1; round <= rounds; round++) {
       for (const run of round % 2 ? order : [...order].reverse()) await run(round);
     }
     const end = await count();
