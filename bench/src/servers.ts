@@ -1,13 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentHttpClient } from './load-generator.js';
 import type { PointResult } from './load-generator.js';
 
 export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const SCEPKIT_MAIN = join(REPO, 'packages', 'cli', 'dist', 'main.js');
+// The `scepkit` command as installed: its entry sizes libuv's thread pool before loading the CLI.
+const SCEPKIT_MAIN = join(REPO, 'packages', 'cli', 'dist', 'bin.cjs');
 const LOAD_MAIN = join(REPO, 'bench', 'dist', 'load.js');
 
 /**
@@ -19,6 +21,17 @@ export const SHIPPED_NODE_OPTIONS: readonly string[] = (() => {
   const m = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit);
   return m ? m[1]!.trim().split(/\s+/) : [];
 })();
+
+/**
+ * BENCH_SERVER_UV_THREADPOOL_SIZE: libuv's thread pool size for the servers only (not the load generator), for
+ * A/B runs. Unset, scepkit chooses its own (one thread per core: `packages/cli/src/thread-pool.cts`) and the floor
+ * server gets the same.
+ */
+function serverThreadPool(o: { floor?: boolean } = {}): Record<string, string> {
+  const size = process.env.BENCH_SERVER_UV_THREADPOOL_SIZE;
+  if (size) return { UV_THREADPOOL_SIZE: size };
+  return o.floor ? { UV_THREADPOOL_SIZE: String(availableParallelism()) } : {};
+}
 
 /** A child process started by the bench, once its banner matched. */
 export interface SpawnedServer {
@@ -144,6 +157,7 @@ export async function startScepkit(dataDir: string, o: ScepkitOptions = {}): Pro
         SCEPKIT_HOST: '127.0.0.1',
         SCEPKIT_CA_KEY_TYPE: 'rsa-2048',
         SCEPKIT_LOG_LEVEL: 'warn',
+        ...serverThreadPool(),
         ...o.env,
       },
       ready: /scepkit listening on (\S+)\n\s+SCEP URL: (\S+)/,
@@ -167,7 +181,12 @@ export async function startFloor(
 ): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const s = await spawnServer(
     [...SHIPPED_NODE_OPTIONS, FLOOR_MAIN, '--data', dataFile, '--reply-bytes', String(replyBytes)],
-    { name: 'floor', cwd: REPO, env: process.env, ready: /floor listening on (\S+)/ },
+    {
+      name: 'floor',
+      cwd: REPO,
+      env: { ...process.env, ...serverThreadPool({ floor: true }) },
+      ready: /floor listening on (\S+)/,
+    },
   );
   return { url: s.match[1]!, pid: s.pid, stop: s.stop };
 }

@@ -110,10 +110,12 @@ describe('packaging: npm pack + install into an empty directory', { skip, timeou
       );
     }
     const cli = packed.find((p) => p.name === '@scepkit/cli');
-    assert.ok(
-      cli?.files.some((f) => f.path === 'dist/main.js'),
-      'the CLI tarball has its bin',
-    );
+    for (const f of ['dist/bin.cjs', 'dist/thread-pool.cjs', 'dist/main.js']) {
+      assert.ok(
+        cli?.files.some((x) => x.path === f),
+        `the CLI tarball has its bin's ${f}`,
+      );
+    }
   });
 
   it('ok/npm-install-tarballs: third-party packages from the registry, native addons built', async () => {

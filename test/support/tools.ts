@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from test/dist/...). */
 export const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-/** The built scepkit command. */
-export const SCEPKIT = join(REPO, 'packages/cli/dist/main.js');
+/** The built scepkit command (what `npm install` links as `scepkit`). */
+export const SCEPKIT = join(REPO, 'packages/cli/dist/bin.cjs');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `scepkit-${prefix}-`));

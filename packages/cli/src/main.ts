@@ -40,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/scepkit')) {
+// Run directly (`node dist/main.js`). The `scepkit` command is `bin.cts`, which sizes the thread pool first.
+if (import.meta.url === `file://${process.argv[1]}`) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
