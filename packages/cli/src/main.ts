@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerEnroll } from './commands/enroll-command.js';
 import { registerInit } from './commands/init-command.js';
@@ -40,8 +42,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run directly (`node dist/main.js`). The `scepkit` command is `bin.cts`, which sizes the thread pool first.
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Whether Node.js was started on this file (`node dist/main.js`, or a link to it), not on `bin.cts`. */
+function startedOnThisFile(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+// The `scepkit` command is `bin.cts`, which sizes the thread pool first and then calls main().
+if (startedOnThisFile()) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
