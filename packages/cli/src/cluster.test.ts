@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { hashPassword } from '@scepkit/server';
 import { workerCount } from './commands/cluster-command.js';
 import { parseConfig } from './config/load-config.js';
 import { dataDirLayout } from './setup/data-dir.js';
+import { childrenOf } from './testing/proc.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const run = promisify(execFile);
@@ -52,18 +53,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** The pids whose parent is `pid` (Linux /proc): the workers the primary runs now. */
-async function childrenOf(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) out.push(Number(name));
-  }
-  return out;
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chooseThreadPoolSize, threadPoolSize } from './thread-pool.cjs';
+import { childrenOf } from './testing/proc.js';
 
 const BIN = fileURLToPath(new URL('./bin.cjs', import.meta.url));
 const run = promisify(execFile);
@@ -56,19 +57,6 @@ async function threads(pid: number): Promise<number> {
 /** The environment a process was started with (Linux), as KEY=VALUE strings. */
 async function startEnv(pid: number): Promise<string[]> {
   return (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').filter(Boolean);
-}
-
-/** The processes whose parent is `pid` (Linux). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid) found.push(Number(entry));
-  }
-  return found;
 }
 
 describe('the scepkit command sizes libuv’s pool before the pool starts', () => {
